@@ -1,0 +1,302 @@
+"""Reverse mode: VJP rules, the nodes of a reverse trace, and the backward pass.
+
+A VJP rule maps the gradient ``g`` of a primitive's output to the gradient of one argument. Rules are given in
+autograd's curried form, ``maker(ans, *args, **kwargs) -> (g -> gradient)``, so that a rule reads like the math:
+``defvjp(tanh, lambda ans, x: lambda g: g / cosh(x) ** 2)``. ``None`` in place of a maker means a zero gradient.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .gcpause import gc_paused
+from .node import Node
+from .tracer import Primitive, box_types, trace
+from .vspace import describe, vspace
+
+__all__ = [
+    "defvjp", "defvjp_argnum", "defvjp_argnums", "defvjp_is_zero", "has_vjp", "VJPNode", "toposort",
+    "backward_pass", "make_vjp", "add_outgrads", "check_outgrad",
+]
+
+ZERO = None  # the rule of an argument whose gradient is always zero
+
+# Three forms of rule, as autograd users write them: one maker per argnum (defvjp), one maker given the argnum
+# (defvjp_argnum), and one maker for all the traced argnums at once (defvjp_argnums).
+_vjps_by_argnum: dict[Primitive, dict[int, Callable | None]] = {}
+_vjp_given_argnum: dict[Primitive, Callable] = {}
+_vjp_joint: dict[Primitive, Callable] = {}
+
+
+def _forget_vjps(fun: Primitive) -> None:
+    for table in (_vjps_by_argnum, _vjp_given_argnum, _vjp_joint):
+        table.pop(fun, None)
+
+
+def defvjp(fun: Primitive, *vjpmakers: Callable | None, argnums: tuple[int, ...] | None = None) -> None:
+    """Define ``fun``'s VJPs, one ``maker(ans, *args, **kwargs) -> (g -> grad)`` per argument (None: zero)."""
+    _require_primitive(fun, "defvjp")
+    argnums = range(len(vjpmakers)) if argnums is None else argnums
+    _forget_vjps(fun)
+    _vjps_by_argnum[fun] = dict(zip(argnums, vjpmakers))
+
+
+def defvjp_argnum(fun: Primitive, vjpmaker: Callable) -> None:
+    """Define ``fun``'s VJP for every argument by ``vjpmaker(argnum, ans, args, kwargs) -> (g -> grad)``."""
+    _require_primitive(fun, "defvjp_argnum")
+    _forget_vjps(fun)
+    _vjp_given_argnum[fun] = vjpmaker
+
+
+def defvjp_argnums(fun: Primitive, vjpmaker: Callable) -> None:
+    """Define ``fun``'s VJP jointly: ``vjpmaker(argnums, ans, args, kwargs) -> (g -> tuple of grads)``."""
+    _require_primitive(fun, "defvjp_argnums")
+    _forget_vjps(fun)
+    _vjp_joint[fun] = vjpmaker
+
+
+def defvjp_is_zero(fun: Primitive, argnums: tuple[int, ...] = (0,)) -> None:
+    """Declare that ``fun``'s output does not depend (differentiably) on the arguments ``argnums``."""
+    _require_primitive(fun, "defvjp_is_zero")
+    rules = _vjps_by_argnum.setdefault(fun, {})
+    for argnum in argnums:
+        rules[argnum] = ZERO
+
+
+def has_vjp(fun: Primitive, argnum: int) -> bool:
+    rules = _vjps_by_argnum.get(fun)
+    if rules is not None:
+        return argnum in rules
+    return fun in _vjp_given_argnum or fun in _vjp_joint
+
+
+def _require_primitive(fun: Any, who: str) -> None:
+    if not isinstance(fun, Primitive):
+        raise TypeError(
+            f"{who}: {getattr(fun, '__name__', fun)!r} is not a primitive; decorate it with "
+            "gradviz.extend.primitive first."
+        )
+
+
+class VJPNode(Node):
+    """A node of a reverse-mode trace. It checks at once that its primitive can be differentiated."""
+
+    __slots__ = ()
+
+    def __init__(self, value, fun, args, kwargs, argnums, parents, level) -> None:
+        Node.__init__(self, value, fun, args, kwargs, argnums, parents, level)
+        rules = _vjps_by_argnum.get(fun)
+        if rules is None:
+            if fun not in _vjp_given_argnum and fun not in _vjp_joint:
+                _missing_vjp(fun, argnums[0], args)
+        elif len(argnums) == 1:
+            if argnums[0] not in rules:
+                _missing_vjp(fun, argnums[0], args)
+        else:
+            for argnum in argnums:
+                if argnum not in rules:
+                    _missing_vjp(fun, argnum, args)
+
+
+def _missing_vjp(fun: Primitive, argnum: int, args: list) -> None:
+    raise NotImplementedError(
+        f"{fun.qualname} has no VJP (reverse-mode rule) for argument {argnum} ({describe(args[argnum])}), so "
+        f"gradviz can't differentiate through it. Define one with gradviz.extend.defvjp({fun.name}, ...), pass "
+        "that argument as a constant (gradviz.stop_gradient), or use forward mode (make_jvp) if it has a JVP."
+    )
+
+
+def toposort(end_node: Node) -> list[Node]:
+    """The nodes that ``end_node`` depends on, each after all of its children: an iterative Kahn's algorithm."""
+    child_counts: dict[Node, int] = {end_node: 0}
+    stack = [end_node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        for parent in pop().parents:
+            count = child_counts.get(parent)
+            if count is None:
+                child_counts[parent] = 1
+                push(parent)
+            else:
+                child_counts[parent] = count + 1
+    order = []
+    ready = [end_node]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node.parents:
+            count = child_counts[parent] - 1
+            child_counts[parent] = count
+            if count == 0:
+                ready.append(parent)
+    return order
+
+
+def _node_vjps(node: Node, g: Any) -> list[tuple[int, Node, Any]]:
+    """[(argnum, parent, gradient)] for one node; zero gradients are left out."""
+    fun, args, kwargs, ans = node.fun, node.args, node.kwargs, node.value
+    rules = _vjps_by_argnum.get(fun)
+    if rules is not None:
+        out = []
+        for argnum, parent in zip(node.argnums, node.parents):
+            maker = rules[argnum]
+            if maker is not None:
+                out.append((argnum, parent, maker(ans, *args, **kwargs)(g)))
+        return out
+    maker = _vjp_given_argnum.get(fun)
+    if maker is not None:
+        return [(argnum, parent, maker(argnum, ans, args, kwargs)(g))
+                for argnum, parent in zip(node.argnums, node.parents)]
+    ingrads = _vjp_joint[fun](tuple(node.argnums), ans, args, kwargs)(g)
+    return list(zip(node.argnums, node.parents, ingrads))
+
+
+_SCALARS = (float, np.float64, np.float32, np.float16, complex, np.complex128, np.complex64, int, np.int64)
+
+
+def check_outgrad(fun: Any, argnum: int, value: Any, grad: Any) -> None:
+    """Raise if ``grad`` can't be the gradient of ``value``: another shape, or complex for a real value."""
+    while type(grad) in box_types:
+        grad = grad._value
+    while type(value) in box_types:
+        value = value._value
+    tv, tg = type(value), type(grad)
+    if tv is np.ndarray and tg is np.ndarray:
+        if grad.shape == value.shape and (grad.dtype.kind != "c" or value.dtype.kind == "c"):
+            return
+    elif tv in _SCALARS and tg in _SCALARS:
+        if tg is not complex and tg is not np.complex128 and tg is not np.complex64:
+            return
+        if tv is complex or tv is np.complex128 or tv is np.complex64:
+            return
+    elif tg is IndexedGrad:
+        if grad.shape == np.shape(value):
+            return
+    elif isinstance(value, (np.ndarray, *_SCALARS)) and isinstance(grad, (np.ndarray, np.generic, float, complex)):
+        if np.shape(grad) == np.shape(value) and (not np.iscomplexobj(grad) or np.iscomplexobj(value)):
+            return
+    elif isinstance(value, (np.ndarray, *_SCALARS)):
+        pass
+    else:
+        try:
+            if vspace(grad) == vspace(value):
+                return
+        except TypeError:
+            pass
+    name = getattr(fun, "qualname", getattr(fun, "__name__", repr(fun)))
+    reason = ("is complex, but the argument is real: take the real part" if np.shape(grad) == np.shape(value)
+              else "has another shape" + (" (was it un-broadcast?)" if np.ndim(grad) >= np.ndim(value) else ""))
+    raise ValueError(
+        f"the VJP of {name} for argument {argnum} returned a gradient of {describe(grad)} for an argument of "
+        f"{describe(value)}: the gradient {reason}. A VJP must return a gradient with the argument's shape."
+    )
+
+
+class IndexedGrad:
+    """A gradient that is zero except at ``index``: what indexing sends back, added densely only when needed.
+
+    Summing many of these into one dense gradient (``x[i]`` in a loop) costs the size of the indexed parts, not
+    the size of ``x`` each time.
+    """
+
+    __slots__ = ("shape", "dtype", "index", "values")
+
+    def __init__(self, shape: tuple, dtype: Any, index: Any, values: Any) -> None:
+        self.shape, self.dtype, self.index, self.values = shape, dtype, index, values
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros(self.shape, self.dtype)
+        np.add.at(out, self.index, self.values)
+        return out
+
+    def add_into(self, dense: np.ndarray) -> np.ndarray:
+        np.add.at(dense, self.index, self.values)
+        return dense
+
+
+def add_outgrads(x: Any, y: Any) -> Any:
+    """The sum of two gradients of one value (plain or traced, arrays or containers)."""
+    if type(y) is IndexedGrad:
+        return y.dense() + x if type(x) is not IndexedGrad else x.add_into(y.dense())
+    if type(x) is IndexedGrad:
+        return x.dense() + y
+    if type(x) is np.ndarray or type(y) is np.ndarray or type(x) in _SCALARS or type(x) in box_types:
+        return x + y
+    from .containers import add_any
+
+    return add_any(x, y)
+
+
+def backward_pass(g: Any, end_node: Node, start_node: Node | None = None) -> Any:
+    """Send ``g`` from ``end_node`` back through the graph; return the gradient that reached ``start_node``.
+
+    Nodes are visited in reverse topological order. The gradients reaching a node from its children (its
+    *outgrads*) are summed, and each parent is sent the VJP of that sum. None means nothing reached the start.
+    """
+    outgrads: dict[Node, Any] = {end_node: g}
+    owned: set[Node] = set()  # nodes whose summed outgrad is our own array, safe to add into in place
+    with gc_paused():
+        for node in toposort(end_node):
+            g = outgrads.pop(node, None)
+            if g is None or not node.parents:
+                if node is start_node:
+                    return g.dense() if type(g) is IndexedGrad else g
+                continue
+            if type(g) is IndexedGrad:
+                g = g.dense()
+            for argnum, parent, ingrad in _node_vjps(node, g):
+                if ingrad is None:
+                    continue
+                check_outgrad(node.fun, argnum, parent.value, ingrad)
+                prev = outgrads.get(parent)
+                if prev is None:
+                    outgrads[parent] = ingrad
+                elif parent in owned and type(prev) is np.ndarray:
+                    if type(ingrad) is IndexedGrad:
+                        ingrad.add_into(prev)
+                    elif type(ingrad) is np.ndarray and np.can_cast(ingrad.dtype, prev.dtype, "same_kind"):
+                        np.add(prev, ingrad, out=prev)
+                    else:
+                        outgrads[parent] = prev + ingrad
+                else:
+                    total = add_outgrads(prev, ingrad)
+                    outgrads[parent] = total
+                    if type(total) is np.ndarray and total is not prev and total is not ingrad:
+                        owned.add(parent)
+    return None
+
+
+def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
+    """Trace ``fun(x)`` and return ``(vjp, fun(x))``, where ``vjp(g)`` is g times the Jacobian of fun at x."""
+    from .containers import pack_container
+
+    with gc_paused():
+        start_node, end_value, end_node = trace(VJPNode, fun, x, pack_output=pack_container)
+    x_space = vspace(x)
+
+    if end_node is None:
+        def vjp(g: Any) -> Any:
+            warnings.warn(
+                f"the output of {getattr(fun, '__name__', 'the function')} does not depend on its input: the "
+                "gradient is zero.", stacklevel=3,
+            )
+            return x_space.zeros()
+    else:
+        out_space = vspace(end_value)
+
+        def vjp(g: Any) -> Any:
+            if vspace(g) != out_space:
+                raise ValueError(
+                    f"vjp: the cotangent is {describe(g)} but the output of "
+                    f"{getattr(fun, '__name__', 'the function')} is {describe(end_value)}; they must match."
+                )
+            result = backward_pass(g, end_node, start_node)
+            if result is None:
+                return x_space.zeros()
+            return result if type(result) in box_types else x_space.cast(result)
+
+    return vjp, end_value

@@ -1,0 +1,17 @@
+"""NumPy for gradviz: ``import gradviz.numpy as np`` and write NumPy as usual; traced values are followed.
+
+Every public NumPy name is here. Functions are primitives with VJP and JVP rules (see the ``rules_*`` tables),
+constants (the output of comparisons, argmax, floor, ...) or, for functions without a rule yet, primitives that
+raise a clear NotImplementedError when they meet a traced value.
+"""
+
+from . import numpy_boxes as _numpy_boxes
+from . import rules_elementwise as _rules_elementwise  # noqa: F401
+from . import rules_reductions as _rules_reductions  # noqa: F401
+from . import rules_util as _rules_util  # noqa: F401  (broadcast_to, needed by the tables below)
+from . import wrapped as _wrapped
+from .wrapped import *  # noqa: F401,F403
+
+_numpy_boxes._gnp.update(vars(_wrapped))
+
+from . import fft, linalg, random  # noqa: E402,F401

@@ -1,0 +1,105 @@
+"""The gradviz.numpy namespace: NumPy's functions as primitives, plus the few that take sequences of arrays.
+
+A NumPy function that takes a list of arrays (``concatenate``, ``stack``, ``array``) can't see traced values
+inside the list, so each gets a primitive that takes the arrays as separate arguments and a wrapper with NumPy's
+own signature that spreads the list out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as _np
+
+from ..core.tracer import Primitive, box_types, getval
+from .numpy_wrapper import publish, wrap_numpy
+
+wrap_numpy(_np, globals(), "numpy")
+
+
+def _contains_box(value: Any) -> bool:
+    if type(value) in box_types:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_contains_box(item) for item in value)
+    return False
+
+
+def _no_out(name: str, out: Any) -> None:
+    if out is not None:
+        raise TypeError(f"numpy.{name}: out= writes into an array in place, which can't be traced; use the result.")
+
+
+concatenate_args = Primitive(lambda axis, *arrays: _np.concatenate(arrays, axis=axis), "numpy.concatenate")
+stack_args = Primitive(lambda axis, *arrays: _np.stack(arrays, axis=axis), "numpy.stack")
+_getitem = Primitive(lambda array, index: array[index], "numpy.ndarray.__getitem__")
+_astype = Primitive(lambda array, dtype, *args, **kwargs: _np.asarray(array).astype(dtype, *args, **kwargs),
+                    "numpy.ndarray.astype")
+
+
+def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None, **kwargs: Any) -> Any:
+    """numpy.concatenate, traced in every array."""
+    _no_out("concatenate", out)
+    if not _contains_box(list(arrays)):
+        return _np.concatenate(arrays, axis=axis, **kwargs)
+    return concatenate_args(axis, *arrays)
+
+
+def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, **kwargs: Any) -> Any:
+    """numpy.stack, traced in every array."""
+    _no_out("stack", out)
+    if not _contains_box(list(arrays)):
+        return _np.stack(arrays, axis=axis, **kwargs)
+    return stack_args(axis, *arrays)
+
+
+def hstack(arrays: Sequence[Any], **kwargs: Any) -> Any:
+    arrays = [atleast_1d(a) for a in arrays]  # noqa: F821 (wrapped above)
+    return concatenate(arrays, axis=0 if getval(arrays[0]).ndim == 1 else 1, **kwargs)
+
+
+def vstack(arrays: Sequence[Any], **kwargs: Any) -> Any:
+    return concatenate([atleast_2d(a) for a in arrays], axis=0, **kwargs)  # noqa: F821
+
+
+def dstack(arrays: Sequence[Any], **kwargs: Any) -> Any:
+    return concatenate([atleast_3d(a) for a in arrays], axis=2, **kwargs)  # noqa: F821
+
+
+def column_stack(arrays: Sequence[Any]) -> Any:
+    columns = [a if _np.ndim(getval(a)) >= 2 else reshape(a, (-1, 1)) for a in arrays]  # noqa: F821
+    return concatenate(columns, axis=1)
+
+
+def row_stack(arrays: Sequence[Any], **kwargs: Any) -> Any:
+    return vstack(arrays, **kwargs)
+
+
+def array(obj: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """numpy.array; a (nested) list of traced values becomes one traced array."""
+    if type(obj) in box_types:
+        copied = copy(obj)  # noqa: F821
+        return copied if dtype is None else _astype(copied, dtype)
+    if isinstance(obj, (list, tuple)) and _contains_box(obj):
+        stacked = stack_args(0, *[array(item) if isinstance(item, (list, tuple)) else item for item in obj])
+        return stacked if dtype is None else _astype(stacked, dtype)
+    return _np.array(obj, dtype, *args, **kwargs)
+
+
+def asarray(obj: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """numpy.asarray; a traced array is returned as it is."""
+    if type(obj) in box_types:
+        return obj if dtype is None or _np.result_type(getval(obj)) == _np.dtype(dtype) else _astype(obj, dtype)
+    if isinstance(obj, (list, tuple)) and _contains_box(obj):
+        return array(obj, dtype)
+    return _np.asarray(obj, dtype, *args, **kwargs)
+
+
+asanyarray = asarray
+
+
+publish(_np, dict(globals()))
+
+__all__ = sorted({name for name in dir(_np) if not name.startswith("_") and name in globals()}
+                 | {"concatenate_args", "stack_args", "row_stack"})

@@ -1,0 +1,133 @@
+"""Checking derivatives against finite differences: ``check_grads(f, modes, order)(*args)``.
+
+A reverse-mode check compares <vjp(u), v> with <u, (f(x + eps v) - f(x - eps v)) / 2 eps> on random directions u
+and v; a forward-mode check compares the JVP with the same central difference. ``order=2`` checks, the same way,
+the derivative of the derivative (the function x -> vjp(u) or x -> jvp(v)), and so on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .core.backward import make_vjp
+from .core.forward import make_jvp
+from .core.vspace import VSpace, describe, vspace
+from .core.wrap_util import unary_to_nary
+
+__all__ = ["check_grads", "combo_check", "numerical_jvp", "pair"]
+
+EPS = {np.dtype("float64"): 1e-6, np.dtype("complex128"): 1e-6, np.dtype("float32"): 1e-2,
+       np.dtype("complex64"): 1e-2}
+TOL = {np.dtype("float64"): 1e-5, np.dtype("complex128"): 1e-5, np.dtype("float32"): 2e-2,
+       np.dtype("complex64"): 2e-2}
+
+
+def pair(space: VSpace, a: Any, b: Any) -> float:
+    """The real pairing Re(sum(a * b)) under which a VJP is the transpose of its JVP (gradviz's convention)."""
+    return float(np.real(np.sum(space.flatten(a) * space.flatten(b))))
+
+
+def _step(space: VSpace, x: Any, v: Any, eps: float) -> Any:
+    return space.unflatten(space.flatten(x) + eps * space.flatten(v))
+
+
+def _precision(space: VSpace) -> np.dtype:
+    flat = space.flatten(space.zeros())
+    return flat.dtype if flat.dtype in EPS else np.dtype("float64")
+
+
+def numerical_jvp(fun: Callable, x: Any, v: Any, eps: float | None = None) -> Any:
+    """The central difference (fun(x + eps v) - fun(x - eps v)) / (2 eps)."""
+    space = vspace(x)
+    eps = EPS[_precision(space)] if eps is None else eps
+    plus, minus = fun(_step(space, x, v, eps)), fun(_step(space, x, v, -eps))
+    out_space = vspace(plus)
+    difference = (out_space.flatten(plus) - out_space.flatten(minus)) / (2 * eps)
+    return out_space.unflatten(difference.astype(np.result_type(difference, float)))
+
+
+def _close(a: float, b: float, tol: float, scale: float) -> bool:
+    return abs(a - b) <= tol * (1 + scale)
+
+
+def _fail(mode: str, fun: Callable, order: int, x: Any, analytic: Any, numeric: Any) -> None:
+    raise AssertionError(
+        f"check_grads: the {mode} derivative of {getattr(fun, '__name__', 'the function')} (order {order}) at "
+        f"{describe(x)} disagrees with finite differences: analytic {analytic!r}, numeric {numeric!r}."
+    )
+
+
+def _check_rev(fun: Callable, x: Any, order: int) -> Callable:
+    vjp, y = make_vjp(fun, x)
+    in_space, out_space = vspace(x), vspace(y)
+    u, v = out_space.randn(), in_space.randn()
+    tol = TOL[_precision(in_space)]
+    analytic = pair(in_space, vjp(u), v)
+    numeric = pair(out_space, u, numerical_jvp(fun, x, v))
+    if not _close(analytic, numeric, tol, abs(numeric)):
+        _fail("reverse-mode", fun, order, x, analytic, numeric)
+
+    def vjp_at(x_: Any) -> Any:
+        return make_vjp(fun, x_)[0](u)
+
+    vjp_at.__name__ = f"vjp_of_{getattr(fun, '__name__', 'fun')}"
+    return vjp_at
+
+
+def _check_fwd(fun: Callable, x: Any, order: int) -> Callable:
+    in_space = vspace(x)
+    v = in_space.randn()
+    y, tangent = make_jvp(fun, x)(v)
+    out_space = vspace(y)
+    tol = TOL[_precision(in_space)]
+    numeric = numerical_jvp(fun, x, v)
+    analytic_flat, numeric_flat = out_space.flatten(tangent), out_space.flatten(numeric)
+    scale = float(np.max(np.abs(numeric_flat), initial=0.0))
+    if analytic_flat.shape != numeric_flat.shape or not np.all(
+            np.abs(analytic_flat - numeric_flat) <= tol * (1 + scale)):
+        _fail("forward-mode", fun, order, x, tangent, numeric)
+
+    def jvp_at(x_: Any) -> Any:
+        return make_jvp(fun, x_)(v)[1]
+
+    jvp_at.__name__ = f"jvp_of_{getattr(fun, '__name__', 'fun')}"
+    return jvp_at
+
+
+def _check_grads(fun: Callable, x: Any, modes: Sequence[str] = ("fwd", "rev"), order: int = 2) -> None:
+    unknown = set(modes) - {"fwd", "rev"}
+    if unknown:
+        raise ValueError(f"check_grads: modes must be 'fwd' and/or 'rev', not {sorted(unknown)}")
+    for mode in modes:
+        derivative = fun
+        for level in range(1, order + 1):
+            check = _check_fwd if mode == "fwd" else _check_rev
+            with warnings.catch_warnings():
+                if level > 1:  # the derivative of a linear function is constant: expected, not worth a warning
+                    warnings.filterwarnings("ignore", message="the output of .* does not depend on its input")
+                derivative = check(derivative, x, level)
+
+
+check_grads = unary_to_nary(_check_grads)
+check_grads.__name__ = "check_grads"
+check_grads.__doc__ = (
+    "check_grads(fun, argnum=0, modes=('fwd', 'rev'), order=2)(*args): check fun's derivatives in argument "
+    "argnum against finite differences, in each mode, up to ``order``; raise AssertionError on a mismatch."
+)
+
+
+def combo_check(fun: Callable, *check_args: Any, **check_kwargs: Any) -> Callable:
+    """``combo_check(fun, argnums, modes=..., order=...)(args_lists..., kwarg=[values])``: every combination."""
+
+    def run(*arg_options: Sequence[Any], **kwarg_options: Sequence[Any]) -> None:
+        keyed = [[(key, value) for value in values] for key, values in kwarg_options.items()]
+        for args in itertools.product(*arg_options):
+            for kwargs in itertools.product(*keyed):
+                check_grads(fun, *check_args, **check_kwargs)(*args, **dict(kwargs))
+
+    return run
