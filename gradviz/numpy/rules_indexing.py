@@ -1,0 +1,1 @@
+"""Rules for NumPy's indexing functions (being written)."""

@@ -1,0 +1,1 @@
+"""Rules for NumPy's products functions (being written)."""

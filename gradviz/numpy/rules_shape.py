@@ -1,0 +1,1 @@
+"""Rules for NumPy's shape functions (being written)."""
