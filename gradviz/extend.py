@@ -21,11 +21,21 @@ from .core.backward import (
 )
 from .core.forward import JVPNode, def_linear, defjvp, defjvp_argnum, defjvp_argnums, defjvp_is_zero
 from .core.node import Node
-from .core.tracer import Box, Primitive, getval, isbox, notrace_primitive, primitive, stop_gradient
+from .core.tracer import (
+    Box,
+    Primitive,
+    getval,
+    isbox,
+    notrace_primitive,
+    primitive,
+    register_notrace,
+    stop_gradient,
+)
 from .core.vspace import VSpace, vspace
 
 __all__ = [
     "primitive", "notrace_primitive", "Primitive", "defvjp", "defvjp_argnum", "defvjp_argnums", "defvjp_is_zero",
     "defjvp", "defjvp_argnum", "defjvp_argnums", "defjvp_is_zero", "def_linear", "Box", "VSpace", "vspace",
     "SparseObject", "VJPNode", "JVPNode", "Node", "getval", "isbox", "stop_gradient",
+    "register_notrace",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -88,13 +89,16 @@ class VJPNode(Node):
     __slots__ = ()
 
     def __init__(self, value, fun, args, kwargs, argnums, parents, level) -> None:
-        Node.__init__(self, value, fun, args, kwargs, argnums, parents, level)
+        self.value = value
+        self.fun = fun
+        self.args = args
+        self.kwargs = kwargs
+        self.argnums = argnums
+        self.parents = parents
+        self.id = next(level.ids)
         rules = _vjps_by_argnum.get(fun)
         if rules is None:
             if fun not in _vjp_given_argnum and fun not in _vjp_joint:
-                _missing_vjp(fun, argnums[0], args)
-        elif len(argnums) == 1:
-            if argnums[0] not in rules:
                 _missing_vjp(fun, argnums[0], args)
         else:
             for argnum in argnums:
@@ -111,29 +115,23 @@ def _missing_vjp(fun: Primitive, argnum: int, args: list) -> None:
 
 
 def toposort(end_node: Node) -> list[Node]:
-    """The nodes that ``end_node`` depends on, each after all of its children: an iterative Kahn's algorithm."""
-    child_counts: dict[Node, int] = {end_node: 0}
+    """The nodes ``end_node`` depends on, children before parents, found without recursion.
+
+    A node is always made after its parents, so within one trace the node ids are a topological order; the
+    reachable nodes sorted by decreasing id are the order the backward pass needs.
+    """
+    seen = {end_node}
     stack = [end_node]
-    pop, push = stack.pop, stack.append
+    add, push, pop = seen.add, stack.append, stack.pop
     while stack:
         for parent in pop().parents:
-            count = child_counts.get(parent)
-            if count is None:
-                child_counts[parent] = 1
+            if parent not in seen:
+                add(parent)
                 push(parent)
-            else:
-                child_counts[parent] = count + 1
-    order = []
-    ready = [end_node]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in node.parents:
-            count = child_counts[parent] - 1
-            child_counts[parent] = count
-            if count == 0:
-                ready.append(parent)
-    return order
+    return sorted(seen, key=_node_id, reverse=True)
+
+
+_node_id = attrgetter("id")
 
 
 def _node_vjps(node: Node, g: Any) -> list[tuple[int, Node, Any]]:
@@ -239,26 +237,44 @@ def backward_pass(g: Any, end_node: Node, start_node: Node | None = None) -> Any
     """
     outgrads: dict[Node, Any] = {end_node: g}
     owned: set[Node] = set()  # nodes whose summed outgrad is our own array, safe to add into in place
+    rules_by_argnum = _vjps_by_argnum
     with gc_paused():
         for node in toposort(end_node):
             g = outgrads.pop(node, None)
-            if g is None or not node.parents:
+            if g is None:
+                continue
+            parents = node.parents
+            if not parents:
                 if node is start_node:
                     return g.dense() if type(g) is IndexedGrad else g
                 continue
             if type(g) is IndexedGrad:
                 g = g.dense()
-            for argnum, parent, ingrad in _node_vjps(node, g):
+            rules = rules_by_argnum.get(node.fun)
+            if rules is not None and len(parents) == 1:  # the common case, without building lists
+                argnum = node.argnums[0]
+                maker = rules[argnum]
+                if maker is None:
+                    continue
+                edges = ((argnum, parents[0], maker(node.value, *node.args, **node.kwargs)(g)),)
+            else:
+                edges = _node_vjps(node, g)
+            for argnum, parent, ingrad in edges:
                 if ingrad is None:
                     continue
-                check_outgrad(node.fun, argnum, parent.value, ingrad)
+                value = parent.value
+                kind = type(ingrad)
+                if kind is not type(value) or kind not in _SAME_TYPE_OK:
+                    if not (kind is np.ndarray and type(value) is np.ndarray and ingrad.shape == value.shape
+                            and (ingrad.dtype.kind != "c" or value.dtype.kind == "c")):
+                        check_outgrad(node.fun, argnum, value, ingrad)
                 prev = outgrads.get(parent)
                 if prev is None:
                     outgrads[parent] = ingrad
                 elif parent in owned and type(prev) is np.ndarray:
-                    if type(ingrad) is IndexedGrad:
+                    if kind is IndexedGrad:
                         ingrad.add_into(prev)
-                    elif type(ingrad) is np.ndarray and np.can_cast(ingrad.dtype, prev.dtype, "same_kind"):
+                    elif kind is np.ndarray and np.can_cast(ingrad.dtype, prev.dtype, "same_kind"):
                         np.add(prev, ingrad, out=prev)
                     else:
                         outgrads[parent] = prev + ingrad
@@ -268,6 +284,10 @@ def backward_pass(g: Any, end_node: Node, start_node: Node | None = None) -> Any
                     if type(total) is np.ndarray and total is not prev and total is not ingrad:
                         owned.add(parent)
     return None
+
+
+# A gradient of the same type as its (scalar) value needs no further check.
+_SAME_TYPE_OK = frozenset({float, complex, np.float64, np.float32, np.float16, np.complex128, np.complex64})
 
 
 def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:

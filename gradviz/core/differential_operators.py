@@ -262,7 +262,10 @@ def multigrad_dict(fun: Callable) -> Callable:
         names = list(bound.arguments)
 
         def fun_of_values(values: tuple) -> Any:
-            return fun(**dict(zip(names, values)))
+            # Rebinding by name and calling with .args/.kwargs keeps *args, **kwargs and positional-only
+            # parameters where they belong (fun(**by_name) would not).
+            rebound = inspect.BoundArguments(signature, OrderedDict(zip(names, values)))
+            return fun(*rebound.args, **rebound.kwargs)
 
         fun_of_values.__name__ = getattr(fun, "__name__", "fun")
         gradients = grad(fun_of_values)(tuple(bound.arguments.values()))
@@ -272,7 +275,7 @@ def multigrad_dict(fun: Callable) -> Callable:
 
 
 def checkpoint(fun: Callable) -> Callable:
-    """``fun`` as one primitive: the forward pass keeps no graph, and the VJP runs ``fun`` again to make one.
+    """``fun`` as one primitive: the forward pass keeps no graph, and the VJP (or JVP) runs ``fun`` again to make one.
 
     Trades time for memory in deep models: only the inputs of each checkpointed call are kept.
     """
@@ -281,5 +284,9 @@ def checkpoint(fun: Callable) -> Callable:
     def vjp_by_recomputing(argnum: int, ans: Any, args: tuple, kwargs: dict) -> Callable:
         return make_vjp(fun, argnum)(*args, **kwargs)[0]
 
+    def jvp_by_recomputing(argnum: int, g: Any, ans: Any, args: tuple, kwargs: dict) -> Any:
+        return make_jvp(fun, argnum)(*args, **kwargs)(g)[1]
+
     defvjp_argnum(wrapped, vjp_by_recomputing)
+    forward.defjvp_argnum(wrapped, jvp_by_recomputing)
     return wrapped

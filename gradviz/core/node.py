@@ -15,6 +15,7 @@ class Node:
     """
 
     __slots__ = ("value", "fun", "args", "kwargs", "argnums", "parents", "id")
+    notrace: frozenset = frozenset()  # primitives whose output traces of this node type take as constants
 
     def __init__(self, value: Any, fun: Any, args: list, kwargs: dict, argnums: list[int], parents: list[Node],
                  level: Any) -> None:

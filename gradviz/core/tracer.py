@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = [
     "Box", "Level", "Primitive", "primitive", "notrace_primitive", "getval", "isbox", "new_box", "trace",
-    "stop_gradient", "active_levels", "box_types",
+    "stop_gradient", "active_levels", "box_types", "register_notrace",
 ]
 
 
@@ -137,28 +137,39 @@ class Primitive:
                 level = arg._level
                 if top is None or level.depth > top.depth:
                     top = level
+        if kwargs:
+            _reject_boxed_kwargs(self, kwargs)
         if top is None:
-            if kwargs:
-                _reject_boxed_kwargs(self, kwargs)
             return self.fun(*args, **kwargs)
-        argvals = list(args)
-        argnums = []
-        parents = []
-        outer = False
-        for i, arg in enumerate(args):
-            if type(arg) in box_types:
-                level = arg._level
-                if level is top:
-                    argnums.append(i)
-                    parents.append(arg._node)
-                    argvals[i] = arg._value
-                elif level.depth == top.depth:
-                    _reject_mixed_levels(self, i, arg, top)
-                else:
-                    outer = True
-        ans = self(*argvals, **kwargs) if outer else self.fun(*argvals, **kwargs)
-        node = top.node_type(ans, self, argvals, kwargs, argnums, parents, top)
-        return _box_of_type[type(ans)](ans, top, node) if type(ans) in _box_of_type else new_box(ans, top, node)
+        if top.node_type.notrace and self in top.node_type.notrace:
+            return self(*[a._value if type(a) in box_types and a._level is top else a for a in args], **kwargs)
+        if len(args) == 1:  # the common case, kept short: one traced argument
+            box = args[0]
+            value = box._value
+            ans = self(value, **kwargs) if type(value) in box_types else self.fun(value, **kwargs)
+            node = top.node_type(ans, self, (value,), kwargs, (0,), (box._node,), top)
+        else:
+            argvals = list(args)
+            argnums = []
+            parents = []
+            outer = False  # does a value still carry boxes of outer traces?
+            for i, arg in enumerate(args):
+                if type(arg) in box_types:
+                    level = arg._level
+                    if level is top:
+                        argnums.append(i)
+                        parents.append(arg._node)
+                        value = argvals[i] = arg._value
+                        if type(value) in box_types:
+                            outer = True
+                    elif level.depth == top.depth:
+                        _reject_mixed_levels(self, i, arg, top)
+                    else:
+                        outer = True
+            ans = self(*argvals, **kwargs) if outer else self.fun(*argvals, **kwargs)
+            node = top.node_type(ans, self, argvals, kwargs, argnums, parents, top)
+        box_type = _box_of_type.get(type(ans))
+        return new_box(ans, top, node) if box_type is None else box_type(ans, top, node)
 
     @property
     def name(self) -> str:
@@ -191,6 +202,11 @@ def _reject_mixed_levels(fun: Primitive, argnum: int, box: Box, top: Level) -> N
         f"current one ({top!r}). A traced value was probably kept (in a global, a closure or a cache) after the "
         "gradient that made it had finished; keep gradviz.getval(x) instead."
     )
+
+
+def register_notrace(node_type: type, fun: Primitive) -> None:
+    """Treat ``fun``'s output as a constant in traces whose nodes are ``node_type`` (e.g. only in forward mode)."""
+    node_type.notrace = frozenset(node_type.notrace | {fun})
 
 
 def primitive(fun: Callable) -> Primitive:

@@ -104,11 +104,16 @@ class ArrayVSpace(VSpace):
     def is_differentiable(self) -> bool:
         return self.dtype.kind in "fc"
 
-    def zeros(self) -> np.ndarray:
-        return np.zeros(self.shape, self.dtype)
+    def zeros(self) -> Any:
+        # A scalar's zero is a scalar of its type (0.0 for a float), so that a gradient that is zero everywhere
+        # (an output that does not depend on the input) still has the input's type.
+        return self._of_type(np.zeros(self.shape, self.dtype))
 
-    def ones(self) -> np.ndarray:
-        return np.ones(self.shape, self.dtype)
+    def ones(self) -> Any:
+        return self._of_type(np.ones(self.shape, self.dtype))
+
+    def _of_type(self, array: np.ndarray) -> Any:
+        return array if self.type is np.ndarray or not self.is_differentiable else self.cast(array)
 
     def standard_basis(self) -> Iterator[np.ndarray]:
         for index in np.ndindex(*self.shape):

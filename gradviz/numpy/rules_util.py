@@ -54,8 +54,13 @@ def iscomplex(x: Any) -> bool:
     return isinstance(x, (complex, _np.complexfloating))
 
 
+_REAL_SCALARS = frozenset({float, _np.float64, _np.float32, _np.float16, int, bool})
+
+
 def match_complex(target: Any, g: Any) -> Any:
     """``g`` made real if ``target`` is real (the gradient of a real value is real)."""
+    if type(g) in _REAL_SCALARS:
+        return g
     if iscomplex(g) and not iscomplex(target):
         return anp.real(g)
     return g
@@ -63,6 +68,8 @@ def match_complex(target: Any, g: Any) -> Any:
 
 def unbroadcast(target: Any, g: Any) -> Any:
     """``g``, the gradient of a broadcast result, summed back to the shape of ``target``."""
+    if type(g) in _REAL_SCALARS and type(target) in _REAL_SCALARS:  # the scalar fast path
+        return g
     target_shape = shape_of(target)
     g_shape = shape_of(g)
     if g_shape != target_shape:
