@@ -186,8 +186,12 @@ def check_outgrad(fun: Any, argnum: int, value: Any, grad: Any) -> None:
         except TypeError:
             pass
     name = getattr(fun, "qualname", getattr(fun, "__name__", repr(fun)))
-    reason = ("is complex, but the argument is real: take the real part" if np.shape(grad) == np.shape(value)
-              else "has another shape" + (" (was it un-broadcast?)" if np.ndim(grad) >= np.ndim(value) else ""))
+    if isinstance(value, (tuple, list, dict)):
+        reason = "has another structure, shape or dtype"
+    elif np.shape(grad) == np.shape(value):
+        reason = "is complex, but the argument is real: take the real part"
+    else:
+        reason = "has another shape" + (" (was it un-broadcast?)" if np.ndim(grad) >= np.ndim(value) else "")
     raise ValueError(
         f"the VJP of {name} for argument {argnum} returned a gradient of {describe(grad)} for an argument of "
         f"{describe(value)}: the gradient {reason}. A VJP must return a gradient with the argument's shape."
@@ -222,9 +226,12 @@ def add_outgrads(x: Any, y: Any) -> Any:
         return y.dense() + x if type(x) is not IndexedGrad else x.add_into(y.dense())
     if type(x) is IndexedGrad:
         return x.dense() + y
-    if type(x) is np.ndarray or type(y) is np.ndarray or type(x) in _SCALARS or type(x) in box_types:
+    raw = x
+    while type(raw) in box_types:
+        raw = raw._value
+    if type(raw) is np.ndarray or type(raw) in _SCALARS or isinstance(raw, np.generic):
         return x + y
-    from .containers import add_any
+    from .containers import add_any  # for containers, + would join them rather than add them
 
     return add_any(x, y)
 

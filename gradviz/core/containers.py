@@ -235,6 +235,9 @@ def container_take(container: Any, index: Any) -> Any:
 @primitive
 def untake(g: Any, index: Any, space: VSpace) -> Any:
     """The gradient of ``container`` given the gradient ``g`` of ``container[index]``: zeros elsewhere."""
+    # g takes the item's type and dtype (a float32 item of a float64 loss gets a float32 gradient), so that the
+    # gradient is in the container's own space.
+    g = space.spaces[index].cast(g)
     zeros = space.zeros()
     if isinstance(zeros, dict):
         zeros[index] = g
