@@ -206,3 +206,14 @@ def test_traced_value_kept_after_its_gradient_finished():
     with pytest.raises(ValueError) as info:
         grad(lambda y: y * kept[0])(3.0)
     assert "another trace" in str(info.value) and "getval" in str(info.value)
+
+
+def test_plain_numpy_with_traced_values_hidden_in_a_list_says_where_they_are():
+    """np.select sees the list, not the boxes in it: the error says so instead of recursing forever."""
+    with pytest.raises(TypeError, match=r"numpy\.select got a traced value inside a list"):
+        grad(lambda x: np.sum(onp.select([x > 0], [x])))(onp.ones(3))
+
+
+def test_plain_numpy_concatenate_of_traced_list_is_traced():
+    gradient = grad(lambda x: onp.sum(onp.concatenate([x, 2 * x])))(onp.ones(3))
+    assert onp.array_equal(gradient, onp.full(3, 3.0))

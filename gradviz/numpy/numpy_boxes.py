@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as _np
@@ -176,7 +177,27 @@ class ArrayBox(Box):
                 f"numpy.{getattr(func, '__name__', func)} was called on a traced value, and gradviz has no "
                 "version of it: use gradviz.numpy (import gradviz.numpy as np)."
             )
-        return wrapped(*args, **kwargs)
+        if func in _dispatching.funcs:  # gradviz's version handed the traced value straight back to NumPy
+            raise TypeError(
+                f"numpy.{getattr(func, '__name__', func)} got a traced value inside a list or other container, "
+                "where gradviz can't see it. Pass the arrays as separate arguments or stack them first "
+                "(np.stack), or use gradviz.getval on values that are constants."
+            )
+        _dispatching.funcs.add(func)
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            _dispatching.funcs.discard(func)
+
+
+class _Dispatching(threading.local):
+    """The NumPy functions this thread is routing to gradviz right now (to stop a dispatch loop)."""
+
+    def __init__(self) -> None:
+        self.funcs: set = set()
+
+
+_dispatching = _Dispatching()
 
 
 for _type in (_np.ndarray, float, complex, int, bool, _np.float64, _np.float32, _np.float16, _np.complex64,
