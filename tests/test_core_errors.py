@@ -209,9 +209,15 @@ def test_traced_value_kept_after_its_gradient_finished():
 
 
 def test_plain_numpy_with_traced_values_hidden_in_a_list_says_where_they_are():
-    """np.select sees the list, not the boxes in it: the error says so instead of recursing forever."""
-    with pytest.raises(TypeError, match=r"numpy\.select got a traced value inside a list"):
-        grad(lambda x: np.sum(onp.select([x > 0], [x])))(onp.ones(3))
+    """np.block sees the list, not the boxes in it: the error says so instead of recursing forever."""
+    with pytest.raises(TypeError, match=r"numpy\.block got a traced value inside a list"):
+        grad(lambda x: np.sum(onp.block([[x, x]])))(onp.ones(3))
+
+
+def test_plain_numpy_select_of_traced_lists_is_traced():
+    x = onp.array([-1.0, 2.0, 3.0])
+    gradient = grad(lambda x: np.sum(onp.select([x > 0], [x ** 2])))(x)
+    assert onp.array_equal(gradient, onp.where(x > 0, 2 * x, 0.0))
 
 
 def test_plain_numpy_concatenate_of_traced_list_is_traced():

@@ -124,6 +124,9 @@ def getval(x: Any) -> Any:
 class Primitive:
     """A function the tracer treats as one step: traced values are unboxed around the call and the result boxed."""
 
+    writes_out = False  # NumPy functions that can write into an ``out`` array, which a trace can't follow
+    out_position: int | None = None
+
     def __init__(self, fun: Callable, qualname: str | None = None) -> None:
         self.fun = fun
         functools.update_wrapper(self, fun)
@@ -141,6 +144,8 @@ class Primitive:
             _reject_boxed_kwargs(self, kwargs)
         if top is None:
             return self.fun(*args, **kwargs)
+        if self.writes_out:
+            _reject_out(self, args, kwargs)
         if top.node_type.notrace and self in top.node_type.notrace:
             return self(*[a._value if type(a) in box_types and a._level is top else a for a in args], **kwargs)
         if len(args) == 1:  # the common case, kept short: one traced argument
@@ -194,6 +199,15 @@ def _reject_boxed_kwargs(fun: Primitive, kwargs: dict) -> None:
                 f"{fun.qualname}: the keyword argument {name}= is a traced value; gradviz traces positional "
                 f"arguments only. Pass {name} positionally, or wrap it in gradviz.stop_gradient if it is a constant."
             )
+
+
+def _reject_out(fun: Primitive, args: tuple, kwargs: dict) -> None:
+    position = fun.out_position
+    if kwargs.get("out") is not None or (position is not None and len(args) > position and args[position] is not None):
+        raise TypeError(
+            f"{fun.qualname}: out= writes the result into an existing array in place, which gradviz can't trace. "
+            f"Drop out= and use the returned value (y = np.{fun.name}(x, ...))."
+        )
 
 
 def _reject_mixed_levels(fun: Primitive, argnum: int, box: Box, top: Level) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import types
 from typing import Any
 
+import numpy as _np
+
 from ..core.tracer import NoTracePrimitive, Primitive
 
 __all__ = ["wrap_namespace", "NONDIFFERENTIABLE"]
@@ -46,6 +48,17 @@ def _is_function(obj: Any) -> bool:
     return callable(obj) and not isinstance(obj, (type, types.ModuleType))
 
 
+def _out_position(fun: Any) -> int | None:
+    """Where ``fun`` takes ``out`` positionally (ufuncs: after their inputs), or None."""
+    if isinstance(fun, _np.ufunc):
+        return fun.nin
+    code = getattr(getattr(fun, "_implementation", fun), "__code__", None)
+    if code is None:
+        return None
+    positional = code.co_varnames[:code.co_argcount]
+    return positional.index("out") if "out" in positional else None
+
+
 def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int, Primitive]) -> None:
     """Put a primitive for each public function of ``source`` (a module's vars) into ``target``.
 
@@ -66,6 +79,8 @@ def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int
             qualname = f"{module_name}.{canonical}"
             wrapped = NoTracePrimitive(obj, qualname) if canonical in NONDIFFERENTIABLE or name in \
                 NONDIFFERENTIABLE else Primitive(obj, qualname)
+            wrapped.writes_out = True
+            wrapped.out_position = _out_position(obj)
             cache[id(obj)] = wrapped
         target[name] = wrapped
 

@@ -38,20 +38,27 @@ _astype = Primitive(lambda array, dtype, *args, **kwargs: _np.asarray(array).ast
                     "numpy.ndarray.astype")
 
 
-def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None, **kwargs: Any) -> Any:
+def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
     """numpy.concatenate, traced in every array."""
     _no_out("concatenate", out)
     if not _contains_box(list(arrays)):
-        return _np.concatenate(arrays, axis=axis, **kwargs)
-    return concatenate_args(axis, *arrays)
+        return _np.concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
+    joined = concatenate_args(axis, *arrays)
+    return joined if dtype is None else _astype(joined, dtype, casting=casting)
 
 
-def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, **kwargs: Any) -> Any:
+def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, dtype: Any = None,
+          casting: str = "same_kind") -> Any:
     """numpy.stack, traced in every array."""
     _no_out("stack", out)
     if not _contains_box(list(arrays)):
-        return _np.stack(arrays, axis=axis, **kwargs)
-    return stack_args(axis, *arrays)
+        return _np.stack(arrays, axis=axis, dtype=dtype, casting=casting)
+    stacked = stack_args(axis, *arrays)
+    return stacked if dtype is None else _astype(stacked, dtype, casting=casting)
+
+
+concat = concatenate  # NumPy 2's name for it
 
 
 def hstack(arrays: Sequence[Any], **kwargs: Any) -> Any:
@@ -74,6 +81,28 @@ def column_stack(arrays: Sequence[Any]) -> Any:
 
 def row_stack(arrays: Sequence[Any], **kwargs: Any) -> Any:
     return vstack(arrays, **kwargs)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
+    """numpy.select, traced in the choices and the default: the first true condition picks."""
+    if not _contains_box(list(choicelist)) and type(default) not in box_types:
+        return _np.select(condlist, choicelist, default)
+    result = default
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        result = where(condition, choice, result)  # noqa: F821
+    return result
+
+
+choose_array = choose  # noqa: F821  (the primitive, traced in one array of choices)
+
+
+def choose(a: Any, choices: Sequence[Any], out: Any = None, mode: str = "raise") -> Any:
+    """numpy.choose, traced in the choices (given as one array or as a list of arrays)."""
+    _no_out("choose", out)
+    if type(choices) not in box_types and isinstance(choices, (list, tuple)) and _contains_box(list(choices)):
+        shape = _np.broadcast_shapes(*(_np.shape(getval(c)) for c in choices))
+        choices = stack_args(0, *[broadcast_to(c, shape) for c in choices])  # noqa: F821
+    return choose_array(a, choices, mode=mode)
 
 
 def array(obj: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
@@ -102,4 +131,4 @@ asanyarray = asarray
 publish(_np, dict(globals()))
 
 __all__ = sorted({name for name in dir(_np) if not name.startswith("_") and name in globals()}
-                 | {"concatenate_args", "stack_args", "row_stack"})
+                 | {"concatenate_args", "stack_args", "row_stack", "choose_array"})
