@@ -264,3 +264,12 @@ def test_builtins_isinstance_type_of_nested_box():
         return np.sum(grad(inner)(x))  # the inner gradient is x itself
 
     onp.testing.assert_allclose(grad(f)(X), onp.ones(3))
+
+
+def test_forward_mode_through_container_addition_is_additive():
+    """add_any is additive, not multilinear: the tangent of add_any(c, t) in t is the tangent of t alone."""
+    from gradviz.core.containers import add_any
+
+    assert make_jvp(lambda t: add_any(4.0, t))(1.0)(1.0) == (5.0, 1.0)
+    value, tangent = make_jvp(lambda t: add_any((4.0, t), (t, 2.0)))(1.0)(1.0)
+    assert value == (5.0, 3.0) and tangent == (1.0, 1.0)

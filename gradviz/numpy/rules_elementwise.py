@@ -11,11 +11,12 @@ import numpy as _np
 
 from ..core.backward import defvjp
 from ..core.forward import def_linear, defjvp
+from ..core.tracer import getval
 from . import wrapped as anp
 from .rules_util import balanced_eq, broadcast_like, iscomplex, match_complex, replace_zero, unbroadcast_f
 
-_LOG2 = _np.log(2.0)
-_LOG10 = _np.log(10.0)
+_LOG2 = float(_np.log(2.0))  # python floats: they keep float32 data float32, as NumPy scalars would not
+_LOG10 = float(_np.log(10.0))
 
 
 def unary(fun, derivative) -> None:
@@ -48,7 +49,19 @@ unary(anp.arccosh, lambda ans, x: 1 / anp.sqrt(x ** 2 - 1))
 unary(anp.arctanh, lambda ans, x: 1 / (1 - x ** 2))
 unary(anp.deg2rad, lambda ans, x: _np.pi / 180)
 unary(anp.rad2deg, lambda ans, x: 180 / _np.pi)
-unary(anp.sinc, lambda ans, x: anp.where(x == 0, 0.0, (anp.cos(_np.pi * x) - ans) / replace_zero(x, 1.0)))
+unary(anp.radians, lambda ans, x: _np.pi / 180)
+unary(anp.degrees, lambda ans, x: 180 / _np.pi)
+
+
+def _sinc_slope(ans, x):
+    """sinc'(x) = (cos(pi x) - sinc(x)) / x; near 0, where that difference cancels, its Taylor series instead."""
+    small = _np.abs(getval(x)) < 1e-2  # a constant mask
+    px2 = (_np.pi * x) ** 2
+    series = -_np.pi ** 2 / 3 * x * (1 - px2 / 10 + px2 * px2 / 280)
+    return anp.where(small, series, (anp.cos(_np.pi * x) - ans) / anp.where(small, 1.0, x))
+
+
+unary(anp.sinc, _sinc_slope)
 
 # Powers and roots
 unary(anp.sqrt, lambda ans, x: 0.5 / ans)
@@ -95,6 +108,8 @@ defjvp(anp.true_divide, lambda g, ans, x, y: broadcast_like(g / y, ans),
 
 def _log_base(x):
     """log(x), with 0 where x is 0 (there the power's derivative in the exponent is taken as 0)."""
+    if type(x) in (int, float, complex):  # a python base, as in 2 ** y: a python log keeps float32 y float32
+        return _np.log(x).item() if x != 0 else 0.0
     return anp.log(replace_zero(x, 1.0))
 
 
@@ -154,8 +169,8 @@ defjvp(anp.fmod, lambda g, ans, x, y: broadcast_like(g, ans),
        lambda g, ans, x, y: broadcast_like(-g * anp.trunc(x / y), ans))
 defvjp(anp.copysign, lambda ans, x, y: unbroadcast_f(x, lambda g: g * anp.sign(x) * anp.sign(ans)), None)
 defjvp(anp.copysign, lambda g, ans, x, y: broadcast_like(g * anp.sign(x) * anp.sign(ans), ans), None)
-defvjp(anp.ldexp, lambda ans, x, n: unbroadcast_f(x, lambda g: g * 2.0 ** n), None)
-defjvp(anp.ldexp, lambda g, ans, x, n: broadcast_like(g * 2.0 ** n, ans), None)
+defvjp(anp.ldexp, lambda ans, x, n: unbroadcast_f(x, lambda g: anp.ldexp(g, n)), None)  # g * 2**n, in g's dtype
+defjvp(anp.ldexp, lambda g, ans, x, n: broadcast_like(anp.ldexp(g, n), ans), None)
 defvjp(anp.nan_to_num, lambda ans, x, *args, **kwargs: lambda g: anp.where(anp.isfinite(x), g, 0.0))
 defjvp(anp.nan_to_num, lambda g, ans, x, *args, **kwargs: anp.where(anp.isfinite(x), g, 0.0))
 
@@ -169,8 +184,13 @@ defjvp(anp.where, None,
 
 
 
-def _inside(x, lo, hi):
-    """Where ``lo <= x <= hi`` (a missing bound admits everything): there clip passes x through."""
+def _inside(x, lo, hi, kw):
+    """Where ``lo <= x <= hi`` (a missing bound admits everything): there clip passes x through.
+
+    Bounds given by name (``a_min=``/``a_max=``, or NumPy 2's ``min=``/``max=``) arrive in ``kw``.
+    """
+    lo = kw.get("a_min", kw.get("min")) if lo is None else lo
+    hi = kw.get("a_max", kw.get("max")) if hi is None else hi
     inside = anp.ones_like(x, dtype=bool)
     if lo is not None:
         inside = anp.logical_and(inside, anp.greater_equal(x, lo))
@@ -179,9 +199,9 @@ def _inside(x, lo, hi):
     return inside
 
 
-defvjp(anp.clip, lambda ans, x, lo=None, hi=None, **kw: unbroadcast_f(x, lambda g: g * _inside(x, lo, hi)),
+defvjp(anp.clip, lambda ans, x, lo=None, hi=None, **kw: unbroadcast_f(x, lambda g: g * _inside(x, lo, hi, kw)),
        lambda ans, x, lo, hi=None, **kw: unbroadcast_f(lo, lambda g: g * anp.less(x, lo)),
        lambda ans, x, lo, hi, **kw: unbroadcast_f(hi, lambda g: g * anp.greater(x, hi)))
-defjvp(anp.clip, lambda g, ans, x, lo=None, hi=None, **kw: broadcast_like(g * _inside(x, lo, hi), ans),
+defjvp(anp.clip, lambda g, ans, x, lo=None, hi=None, **kw: broadcast_like(g * _inside(x, lo, hi, kw), ans),
        lambda g, ans, x, lo, hi=None, **kw: broadcast_like(g * anp.less(x, lo), ans),
        lambda g, ans, x, lo, hi, **kw: broadcast_like(g * anp.greater(x, hi), ans))
