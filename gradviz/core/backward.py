@@ -89,6 +89,7 @@ class VJPNode(Node):
     __slots__ = ()
 
     def __init__(self, value, fun, args, kwargs, argnums, parents, level) -> None:
+        # Node.__init__ written out: this runs once per traced primitive call, and the extra call costs ~5%.
         self.value = value
         self.fun = fun
         self.args = args

@@ -17,18 +17,17 @@ from ..core.backward import defvjp
 from ..core.forward import defjvp
 from ..core.tracer import getval, primitive
 from . import wrapped as anp
-from .rules_util import dtype_of, iscomplex, match_complex, normalize_axis, repeat_to_match, replace_zero, shape_of
+from .rules_util import (
+    cast_like,
+    dtype_of,
+    iscomplex,
+    normalize_axis,
+    repeat_to_match,
+    replace_zero,
+    shape_of,
+)
 
 # --- helpers
-
-
-def _like(x: Any, g: Any) -> Any:
-    """``g`` as a gradient of ``x``: real if x is real, and in x's precision (float32 stays float32)."""
-    g = match_complex(x, g)
-    x_dtype, g_dtype = dtype_of(x), dtype_of(g)
-    if g_dtype != x_dtype and x_dtype.kind in "fc" and g_dtype.kind in "fc":
-        g = anp._astype(g, x_dtype)
-    return g
 
 
 def _kw(**kwargs: Any) -> dict:
@@ -69,7 +68,7 @@ def _broadcast_ans(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 def _sum_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     def vjp(g):
         g = repeat_to_match(g, x, axis, keepdims)
-        return _like(x, g if where is None else g * where)
+        return cast_like(x, g if where is None else g * where)
     return vjp
 
 
@@ -85,8 +84,8 @@ def _mean_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, where=Non
     def vjp(g):
         g = repeat_to_match(g, x, axis, keepdims)
         if where is None:
-            return _like(x, g / _count(x, axis))
-        return _like(x, g * (where / _np.maximum(_mask_count(x, axis, where), 1)))
+            return cast_like(x, g / _count(x, axis))
+        return cast_like(x, g * (where / _np.maximum(_mask_count(x, axis, where), 1)))
     return vjp
 
 
@@ -189,7 +188,7 @@ def _prod_factor(x, axis, initial, where):
 
 
 def _prod_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    return lambda g: _like(x, repeat_to_match(g, x, axis, keepdims) * _prod_factor(x, axis, initial, where))
+    return lambda g: cast_like(x, repeat_to_match(g, x, axis, keepdims) * _prod_factor(x, axis, initial, where))
 
 
 def _prod_jvp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -207,7 +206,7 @@ def _cumsum_vjp(ans, x, axis=None, dtype=None, out=None):
     def vjp(g):
         along = 0 if axis is None else axis
         total_after = anp.flip(anp.cumsum(anp.flip(g, along), along), along)
-        return _like(x, anp.reshape(total_after, shape_of(x)) if axis is None else total_after)
+        return cast_like(x, anp.reshape(total_after, shape_of(x)) if axis is None else total_after)
     return vjp
 
 
@@ -221,9 +220,9 @@ defjvp(anp.cumsum, _cumsum_jvp)
 
 def _cumprod_vjp(ans, x, axis=None, dtype=None, out=None):
     if axis is None:
-        return lambda g: _like(x, anp.reshape(_cumprod_vjp_along(g, ans, anp.ravel(x), 0), shape_of(x)))
+        return lambda g: cast_like(x, anp.reshape(_cumprod_vjp_along(g, ans, anp.ravel(x), 0), shape_of(x)))
     along = normalize_axis(axis, len(shape_of(x)))[0]
-    return lambda g: _like(x, _cumprod_vjp_along(g, ans, x, along))
+    return lambda g: cast_like(x, _cumprod_vjp_along(g, ans, x, along))
 
 
 def _cumprod_jvp(g, ans, x, axis=None, dtype=None, out=None):
@@ -252,7 +251,7 @@ def _extremum_weights(ans, x, axis, keepdims, where=None):
 
 def _extremum_vjp(ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
     weights = _extremum_weights(ans, x, axis, keepdims, where)
-    return lambda g: _like(x, repeat_to_match(g, x, axis, keepdims) * weights)
+    return lambda g: cast_like(x, repeat_to_match(g, x, axis, keepdims) * weights)
 
 
 def _extremum_jvp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None):
@@ -270,7 +269,7 @@ def _ptp_weights(x, axis, keepdims):
     return high - low
 
 
-defvjp(anp.ptp, lambda ans, x, axis=None, out=None, keepdims=False: lambda g: _like(
+defvjp(anp.ptp, lambda ans, x, axis=None, out=None, keepdims=False: lambda g: cast_like(
     x, repeat_to_match(g, x, axis, keepdims) * _ptp_weights(x, axis, keepdims)))
 defjvp(anp.ptp, lambda g, ans, x, axis=None, out=None, keepdims=False: anp.sum(
     g * _ptp_weights(x, axis, keepdims), **_kw(axis=axis, keepdims=keepdims)))
@@ -301,7 +300,7 @@ def _var_vjp(ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, wh
              correction=None):
     def vjp(g):
         deviation, scale = _deviation_and_scale(x, axis, ddof, where, mean, correction)
-        return _like(x, repeat_to_match(g, x, axis, keepdims) * (2 * scale) * _conj_if_complex(x, deviation))
+        return cast_like(x, repeat_to_match(g, x, axis, keepdims) * (2 * scale) * _conj_if_complex(x, deviation))
     return vjp
 
 
@@ -322,7 +321,7 @@ def _std_vjp(ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, wh
     def vjp(g):
         deviation, scale = _deviation_and_scale(x, axis, ddof, where, mean, correction)
         spread = repeat_to_match(replace_zero(ans, 1.0), x, axis, keepdims)
-        return _like(x, repeat_to_match(g, x, axis, keepdims) * scale * _conj_if_complex(x, deviation) / spread)
+        return cast_like(x, repeat_to_match(g, x, axis, keepdims) * scale * _conj_if_complex(x, deviation) / spread)
     return vjp
 
 
@@ -363,13 +362,13 @@ def _diagonal_sum(x: Any, sources: Any) -> Any:
 
 defvjp(_onto_diagonal, lambda ans, g, sources, shape: lambda h: _diagonal_sum(h, sources))
 defjvp(_onto_diagonal, "same")
-defvjp(_diagonal_sum, lambda ans, x, sources: lambda g: _like(x, _onto_diagonal(g, sources, shape_of(x))))
+defvjp(_diagonal_sum, lambda ans, x, sources: lambda g: cast_like(x, _onto_diagonal(g, sources, shape_of(x))))
 defjvp(_diagonal_sum, "same")
 
 
 def _trace_vjp(ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     sources = _diagonal_sources(x, offset, axis1, axis2)
-    return lambda g: _like(x, _onto_diagonal(g, sources, shape_of(x)))
+    return lambda g: cast_like(x, _onto_diagonal(g, sources, shape_of(x)))
 
 
 def _trace_jvp(g, ans, x, offset=0, axis1=0, axis2=1, dtype=None, out=None):

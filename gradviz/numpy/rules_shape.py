@@ -20,24 +20,14 @@ from ..core.forward import defjvp, defjvp_argnum, defjvp_argnums
 from ..core.tracer import getval, primitive
 from ..core.vspace import vspace
 from . import wrapped as anp
-from .rules_util import dtype_of, match_complex, normalize_axis, shape_of, unbroadcast
-
-
-def _like(x: Any, g: Any) -> Any:
-    """``g`` as a gradient of ``x``: real if x is real, and in x's precision (float32 stays float32)."""
-    g = match_complex(x, g)
-    x_dtype, g_dtype = dtype_of(x), dtype_of(g)
-    if g_dtype != x_dtype and x_dtype.kind in "fc" and g_dtype.kind in "fc":
-        g = anp._astype(g, x_dtype)
-    return g
-
+from .rules_util import cast_like, dtype_of, match_complex, normalize_axis, shape_of, unbroadcast
 
 # --- reshapes: the VJP reshapes back, the JVP reshapes the tangent the same way
 
 
 def _def_reshaping(fun) -> None:
     """Rules for a function whose output is its (single) input with another shape, elements in C order."""
-    defvjp(fun, lambda ans, x, *args, **kwargs: lambda g: _like(x, anp.reshape(g, shape_of(x))))
+    defvjp(fun, lambda ans, x, *args, **kwargs: lambda g: cast_like(x, anp.reshape(g, shape_of(x))))
     defjvp(fun, lambda g, ans, x, *args, **kwargs: anp.reshape(g, shape_of(ans)))
 
 
@@ -46,7 +36,7 @@ for _fun in (anp.squeeze, anp.expand_dims):
 
 
 def _copy_vjp(ans, x, *args, **kwargs):
-    return lambda g: _like(x, g)
+    return lambda g: cast_like(x, g)
 
 
 defvjp(anp.copy, _copy_vjp)
@@ -95,7 +85,7 @@ def _scatter_add(g: Any, sources: _np.ndarray, shape: tuple) -> Any:
     return out.astype(g.dtype if g.dtype.kind in "fc" else float, copy=False).reshape(shape)
 
 
-defvjp(_gather, lambda ans, x, sources: lambda g: _like(x, _scatter_add(g, sources, shape_of(x))))
+defvjp(_gather, lambda ans, x, sources: lambda g: cast_like(x, _scatter_add(g, sources, shape_of(x))))
 defjvp(_gather, "same")
 defvjp(_scatter_add, lambda ans, g, sources, shape: lambda h: _gather(h, sources))
 defjvp(_scatter_add, "same")
@@ -112,7 +102,7 @@ def _def_gather(fun, prepare=None) -> None:
             args, kwargs = prepare(args, kwargs)
         return _sources(fun, x, args, kwargs)
 
-    defvjp(fun, lambda ans, x, *args, **kwargs: lambda g: _like(
+    defvjp(fun, lambda ans, x, *args, **kwargs: lambda g: cast_like(
         x, _scatter_add(g, sources(x, args, kwargs), shape_of(x))))
     defjvp(fun, lambda g, ans, x, *args, **kwargs: _gather(g, sources(x, args, kwargs)))
 
@@ -157,9 +147,9 @@ def _reshape_sources(x, args, kwargs, order):
 def _reshape_vjp(ans, x, *args, order="C", **kwargs):
     order = args[1] if len(args) > 1 else order
     if _resolved(order):
-        return lambda g: _like(x, anp.reshape(g, shape_of(x), order=_resolved(order)))
+        return lambda g: cast_like(x, anp.reshape(g, shape_of(x), order=_resolved(order)))
     sources = _reshape_sources(x, args, kwargs, order)
-    return lambda g: _like(x, _scatter_add(g, sources, shape_of(x)))
+    return lambda g: cast_like(x, _scatter_add(g, sources, shape_of(x)))
 
 
 def _reshape_jvp(g, ans, x, *args, order="C", **kwargs):
@@ -171,9 +161,9 @@ def _reshape_jvp(g, ans, x, *args, order="C", **kwargs):
 
 def _ravel_vjp(ans, x, order="C"):
     if _resolved(order):
-        return lambda g: _like(x, anp.reshape(g, shape_of(x), order=_resolved(order)))
+        return lambda g: cast_like(x, anp.reshape(g, shape_of(x), order=_resolved(order)))
     sources = _sources(anp.ravel, x, (order,), {})
-    return lambda g: _like(x, _scatter_add(g, sources, shape_of(x)))
+    return lambda g: cast_like(x, _scatter_add(g, sources, shape_of(x)))
 
 
 def _ravel_jvp(g, ans, x, order="C"):
@@ -193,19 +183,19 @@ defjvp(anp.ravel, _ravel_jvp)
 
 def _transpose_vjp(ans, x, axes=None):
     if axes is None:
-        return lambda g: _like(x, anp.transpose(g))
+        return lambda g: cast_like(x, anp.transpose(g))
     inverse = tuple(int(i) for i in _np.argsort([a % len(shape_of(x)) for a in axes]))
-    return lambda g: _like(x, anp.transpose(g, inverse))
+    return lambda g: cast_like(x, anp.transpose(g, inverse))
 
 
 defvjp(anp.transpose, _transpose_vjp)  # also permute_dims, the same function
 defjvp(anp.transpose, "same")
 if hasattr(anp, "matrix_transpose"):
-    defvjp(anp.matrix_transpose, lambda ans, x: lambda g: _like(x, anp.matrix_transpose(g)))
+    defvjp(anp.matrix_transpose, lambda ans, x: lambda g: cast_like(x, anp.matrix_transpose(g)))
     defjvp(anp.matrix_transpose, "same")
-defvjp(anp.moveaxis, lambda ans, x, source, destination: lambda g: _like(x, anp.moveaxis(g, destination, source)))
+defvjp(anp.moveaxis, lambda ans, x, source, destination: lambda g: cast_like(x, anp.moveaxis(g, destination, source)))
 defjvp(anp.moveaxis, "same")
-defvjp(anp.swapaxes, lambda ans, x, axis1, axis2: lambda g: _like(x, anp.swapaxes(g, axis1, axis2)))
+defvjp(anp.swapaxes, lambda ans, x, axis1, axis2: lambda g: cast_like(x, anp.swapaxes(g, axis1, axis2)))
 defjvp(anp.swapaxes, "same")
 
 
@@ -221,17 +211,17 @@ def _rollaxis_order(ndim: int, axis: int, start: int) -> list[int]:
 
 def _rollaxis_vjp(ans, x, axis, start=0):
     inverse = tuple(int(i) for i in _np.argsort(_rollaxis_order(len(shape_of(x)), axis, start)))
-    return lambda g: _like(x, anp.transpose(g, inverse))
+    return lambda g: cast_like(x, anp.transpose(g, inverse))
 
 
 defvjp(anp.rollaxis, _rollaxis_vjp)
 defjvp(anp.rollaxis, "same")
 
-defvjp(anp.flip, lambda ans, x, axis=None: lambda g: _like(x, anp.flip(g, axis)))
+defvjp(anp.flip, lambda ans, x, axis=None: lambda g: cast_like(x, anp.flip(g, axis)))
 defjvp(anp.flip, "same")
-defvjp(anp.fliplr, lambda ans, x: lambda g: _like(x, anp.fliplr(g)))
+defvjp(anp.fliplr, lambda ans, x: lambda g: cast_like(x, anp.fliplr(g)))
 defjvp(anp.fliplr, "same")
-defvjp(anp.flipud, lambda ans, x: lambda g: _like(x, anp.flipud(g)))
+defvjp(anp.flipud, lambda ans, x: lambda g: cast_like(x, anp.flipud(g)))
 defjvp(anp.flipud, "same")
 
 
@@ -239,9 +229,9 @@ def _negated(shift: Any) -> Any:
     return tuple(-int(s) for s in shift) if _np.ndim(shift) else -shift
 
 
-defvjp(anp.roll, lambda ans, x, shift, axis=None: lambda g: _like(x, anp.roll(g, _negated(shift), axis)))
+defvjp(anp.roll, lambda ans, x, shift, axis=None: lambda g: cast_like(x, anp.roll(g, _negated(shift), axis)))
 defjvp(anp.roll, "same")
-defvjp(anp.rot90, lambda ans, x, k=1, axes=(0, 1): lambda g: _like(x, anp.rot90(g, -k, axes)))
+defvjp(anp.rot90, lambda ans, x, k=1, axes=(0, 1): lambda g: cast_like(x, anp.rot90(g, -k, axes)))
 defjvp(anp.rot90, "same")
 
 
@@ -257,8 +247,8 @@ def _def_per_argument(fun, to_output, to_input) -> None:
     def vjp(argnum, ans, args, kwargs):
         x = args[argnum]
         if isinstance(getval(ans), tuple):
-            return lambda g: _like(x, to_input(g[argnum], x))
-        return lambda g: _like(x, to_input(g, x))
+            return lambda g: cast_like(x, to_input(g[argnum], x))
+        return lambda g: cast_like(x, to_input(g, x))
 
     def jvp(argnum, g, ans, args, kwargs):
         if isinstance(getval(ans), tuple):
@@ -282,7 +272,7 @@ def _def_split(fun, axis_of) -> None:
     """Rules for a split into pieces along the axis ``axis_of(x, args, kwargs)``."""
     def vjp(ans, x, *args, **kwargs):
         axis = axis_of(x, args, kwargs)
-        return lambda g: _like(x, anp.concatenate_args(axis, *g))
+        return lambda g: cast_like(x, anp.concatenate_args(axis, *g))
 
     defvjp(fun, vjp)
     defjvp(fun, "same")
@@ -294,7 +284,7 @@ _def_split(anp.hsplit, lambda x, args, kwargs: 0 if len(shape_of(x)) == 1 else 1
 _def_split(anp.vsplit, lambda x, args, kwargs: 0)
 _def_split(anp.dsplit, lambda x, args, kwargs: 2)
 if hasattr(anp, "unstack"):
-    defvjp(anp.unstack, lambda ans, x, axis=0: lambda g: _like(x, anp.stack_args(axis, *g)))
+    defvjp(anp.unstack, lambda ans, x, axis=0: lambda g: cast_like(x, anp.stack_args(axis, *g)))
     defjvp(anp.unstack, "same")
 
 
@@ -316,7 +306,7 @@ def _unslice(g: Any, index: tuple, shape: tuple) -> Any:
     return out
 
 
-defvjp(_slice, lambda ans, x, index: lambda g: _like(x, _unslice(g, index, shape_of(x))))
+defvjp(_slice, lambda ans, x, index: lambda g: cast_like(x, _unslice(g, index, shape_of(x))))
 defjvp(_slice, "same")
 defvjp(_unslice, lambda ans, g, index, shape: lambda h: _slice(h, index))
 defjvp(_unslice, "same")
@@ -347,7 +337,7 @@ def _full_tangents(argnums: tuple, tangents: list, args: tuple, first: int) -> l
             for i in range(first, len(args))]
 
 
-defvjp_argnum(anp.concatenate_args, lambda argnum, ans, args, kwargs: lambda g: _like(
+defvjp_argnum(anp.concatenate_args, lambda argnum, ans, args, kwargs: lambda g: cast_like(
     args[argnum], _concatenated_piece(g, args[1:], argnum - 1, args[0])))
 defjvp_argnums(anp.concatenate_args, lambda argnums, tangents, ans, args, kwargs: anp.concatenate_args(
     args[0], *_full_tangents(argnums, tangents, args, 1)))
@@ -359,7 +349,7 @@ def _stacked_piece(g: Any, argnum: int, axis: int) -> Any:
     return _slice(g, tuple(index))
 
 
-defvjp_argnum(anp.stack_args, lambda argnum, ans, args, kwargs: lambda g: _like(
+defvjp_argnum(anp.stack_args, lambda argnum, ans, args, kwargs: lambda g: cast_like(
     args[argnum], _stacked_piece(g, argnum - 1, args[0])))
 defjvp_argnums(anp.stack_args, lambda argnums, tangents, ans, args, kwargs: anp.stack_args(
     args[0], *_full_tangents(argnums, tangents, args, 1)))
@@ -369,8 +359,8 @@ def _append_vjp(argnum, ans, args, kwargs):
     arrays = args[:2]
     axis = args[2] if len(args) > 2 else kwargs.get("axis")
     if axis is None:
-        return lambda g: _like(arrays[argnum], _concatenated_piece(g, arrays, argnum, None))
-    return lambda g: _like(arrays[argnum], _concatenated_piece(g, arrays, argnum, axis))
+        return lambda g: cast_like(arrays[argnum], _concatenated_piece(g, arrays, argnum, None))
+    return lambda g: cast_like(arrays[argnum], _concatenated_piece(g, arrays, argnum, axis))
 
 
 def _append_jvp(argnums, tangents, ans, args, kwargs):
@@ -389,7 +379,7 @@ defjvp_argnums(anp.append, _append_jvp)
 def _astype_vjp(ans, x, dtype, *args, **kwargs):
     if _np.dtype(dtype).kind not in "fc":
         return lambda g: _np.zeros(shape_of(x), dtype_of(x))
-    return lambda g: _like(x, g)
+    return lambda g: cast_like(x, g)
 
 
 def _astype_jvp(g, ans, x, dtype, *args, **kwargs):

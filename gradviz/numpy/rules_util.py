@@ -17,7 +17,7 @@ from . import wrapped as anp
 
 __all__ = [
     "shape_of", "ndim_of", "dtype_of", "iscomplex", "unbroadcast", "unbroadcast_f", "broadcast_like",
-    "match_complex", "normalize_axis", "restore_reduced", "repeat_to_match", "balanced_eq", "replace_zero",
+    "match_complex", "cast_like", "normalize_axis", "restore_reduced", "repeat_to_match", "balanced_eq", "replace_zero",
 ]
 
 _SCALAR_TYPES = (float, int, bool, complex)
@@ -63,6 +63,15 @@ def match_complex(target: Any, g: Any) -> Any:
         return g
     if iscomplex(g) and not iscomplex(target):
         return anp.real(g)
+    return g
+
+
+def cast_like(x: Any, g: Any) -> Any:
+    """``g`` as a gradient of ``x``: real if x is real, and in x's precision (float32 stays float32)."""
+    g = match_complex(x, g)
+    x_dtype, g_dtype = dtype_of(x), dtype_of(g)
+    if g_dtype != x_dtype and x_dtype.kind in "fc" and g_dtype.kind in "fc":
+        g = anp._astype(g, x_dtype)
     return g
 
 

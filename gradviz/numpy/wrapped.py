@@ -38,24 +38,26 @@ _astype = Primitive(lambda array, dtype, *args, **kwargs: _np.asarray(array).ast
                     "numpy.ndarray.astype")
 
 
+def _join(name: str, joined_args: Primitive, arrays: Sequence[Any], axis: Any, out: Any, dtype: Any,
+          casting: str) -> Any:
+    """numpy.concatenate or numpy.stack: the arrays spread into ``joined_args`` when any of them is traced."""
+    _no_out(name, out)
+    if not _contains_box(list(arrays)):
+        return getattr(_np, name)(arrays, axis=axis, dtype=dtype, casting=casting)
+    joined = joined_args(axis, *arrays)
+    return joined if dtype is None else _astype(joined, dtype, casting=casting)
+
+
 def concatenate(arrays: Sequence[Any], axis: int | None = 0, out: Any = None, dtype: Any = None,
                 casting: str = "same_kind") -> Any:
     """numpy.concatenate, traced in every array."""
-    _no_out("concatenate", out)
-    if not _contains_box(list(arrays)):
-        return _np.concatenate(arrays, axis=axis, dtype=dtype, casting=casting)
-    joined = concatenate_args(axis, *arrays)
-    return joined if dtype is None else _astype(joined, dtype, casting=casting)
+    return _join("concatenate", concatenate_args, arrays, axis, out, dtype, casting)
 
 
 def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, dtype: Any = None,
           casting: str = "same_kind") -> Any:
     """numpy.stack, traced in every array."""
-    _no_out("stack", out)
-    if not _contains_box(list(arrays)):
-        return _np.stack(arrays, axis=axis, dtype=dtype, casting=casting)
-    stacked = stack_args(axis, *arrays)
-    return stacked if dtype is None else _astype(stacked, dtype, casting=casting)
+    return _join("stack", stack_args, arrays, axis, out, dtype, casting)
 
 
 concat = concatenate  # NumPy 2's name for it
