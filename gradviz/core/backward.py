@@ -16,12 +16,13 @@ import numpy as np
 
 from .gcpause import gc_paused
 from .node import Node
+from .sparse import SPARSE_TYPES, IndexedGrad, ItemGrads, densify
 from .tracer import Primitive, box_types, trace
 from .vspace import describe, vspace
 
 __all__ = [
     "defvjp", "defvjp_argnum", "defvjp_argnums", "defvjp_is_zero", "has_vjp", "VJPNode", "toposort",
-    "backward_pass", "make_vjp", "add_outgrads", "check_outgrad",
+    "backward_pass", "make_vjp", "add_outgrads", "check_outgrad", "IndexedGrad", "ItemGrads",
 ]
 
 ZERO = None  # the rule of an argument whose gradient is always zero
@@ -175,6 +176,9 @@ def check_outgrad(fun: Any, argnum: int, value: Any, grad: Any) -> None:
     elif tg is IndexedGrad:
         if grad.shape == np.shape(value):
             return
+    elif tg is ItemGrads:
+        if grad.container is value:
+            return
     elif isinstance(value, (np.ndarray, *_SCALARS)) and isinstance(grad, (np.ndarray, np.generic, float, complex)):
         if np.shape(grad) == np.shape(value) and (not np.iscomplexobj(grad) or np.iscomplexobj(value)):
             return
@@ -199,30 +203,12 @@ def check_outgrad(fun: Any, argnum: int, value: Any, grad: Any) -> None:
     )
 
 
-class IndexedGrad:
-    """A gradient that is zero except at ``index``: what indexing sends back, added densely only when needed.
-
-    Summing many of these into one dense gradient (``x[i]`` in a loop) costs the size of the indexed parts, not
-    the size of ``x`` each time.
-    """
-
-    __slots__ = ("shape", "dtype", "index", "values")
-
-    def __init__(self, shape: tuple, dtype: Any, index: Any, values: Any) -> None:
-        self.shape, self.dtype, self.index, self.values = shape, dtype, index, values
-
-    def dense(self) -> np.ndarray:
-        out = np.zeros(self.shape, self.dtype)
-        np.add.at(out, self.index, self.values)
-        return out
-
-    def add_into(self, dense: np.ndarray) -> np.ndarray:
-        np.add.at(dense, self.index, self.values)
-        return dense
-
-
 def add_outgrads(x: Any, y: Any) -> Any:
-    """The sum of two gradients of one value (plain or traced, arrays or containers)."""
+    """The sum of two gradients of one value (plain or traced, dense or sparse, arrays or containers)."""
+    if type(x) is ItemGrads:
+        return x.plus(y)
+    if type(y) is ItemGrads:
+        return y.plus(x)
     if type(y) is IndexedGrad:
         return y.dense() + x if type(x) is not IndexedGrad else x.add_into(y.dense())
     if type(x) is IndexedGrad:
@@ -254,9 +240,9 @@ def backward_pass(g: Any, end_node: Node, start_node: Node | None = None) -> Any
             parents = node.parents
             if not parents:
                 if node is start_node:
-                    return g.dense() if type(g) is IndexedGrad else g
+                    return densify(g)
                 continue
-            if type(g) is IndexedGrad:
+            if type(g) in SPARSE_TYPES:
                 g = g.dense()
             rules = rules_by_argnum.get(node.fun)
             if rules is not None and len(parents) == 1:  # the common case, without building lists

@@ -14,7 +14,8 @@ import numpy as np
 
 from .backward import add_outgrads, defvjp, defvjp_argnum
 from .forward import defjvp, defjvp_argnum
-from .tracer import Box, primitive
+from .sparse import ItemGrads
+from .tracer import Box, box_types, primitive
 from .vspace import VSpace, describe_space, vspace
 
 __all__ = [
@@ -247,7 +248,8 @@ def untake(g: Any, index: Any, space: VSpace) -> Any:
     return space.seq_type(items)
 
 
-defvjp(container_take, lambda ans, container, index: lambda g: untake(g, index, vspace(container)))
+defvjp(container_take, lambda ans, container, index: lambda g: (
+    untake(g, index, vspace(container)) if type(g) in box_types else ItemGrads.one(container, index, g)))
 defjvp(container_take, "same")
 defvjp(untake, lambda ans, g, index, space: lambda h: container_take(h, index))
 defjvp(untake, "same")

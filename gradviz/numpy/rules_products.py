@@ -188,6 +188,10 @@ def _dot_vjp(argnum: int, ans: Any, args: tuple, kwargs: dict) -> Any:
     a, b = args[0], args[1]
     if ndim_of(a) == 0 or ndim_of(b) == 0:
         return _scalar_product_vjp(a, b) if argnum == 0 else _scalar_product_vjp(b, a)
+    if ndim_of(a) == 2 and ndim_of(b) == 2:  # matrices: BLAS on transposed views, with no copies
+        if argnum == 0:
+            return lambda g: match_complex(a, anp.dot(g, anp.transpose(b)))
+        return lambda g: match_complex(b, anp.dot(anp.transpose(a), g))
     return _contraction_vjp(argnum, a, b, [ndim_of(a) - 1], [max(ndim_of(b) - 2, 0)])
 
 
