@@ -37,11 +37,12 @@ class Level:
     A level is never reused: two traces of the same depth, one after the other or in two threads, are two levels.
     """
 
-    __slots__ = ("depth", "node_type", "ids", "active", "__weakref__")
+    __slots__ = ("depth", "node_type", "notrace", "ids", "active", "__weakref__")
 
     def __init__(self, depth: int, node_type: type) -> None:
         self.depth = depth
         self.node_type = node_type
+        self.notrace = node_type.notrace
         self.ids = itertools.count()  # node ids, stable within this trace: 0, 1, 2, ...
         self.active = True
 
@@ -124,7 +125,7 @@ def getval(x: Any) -> Any:
 class Primitive:
     """A function the tracer treats as one step: traced values are unboxed around the call and the result boxed."""
 
-    writes_out = False  # NumPy functions that can write into an ``out`` array, which a trace can't follow
+    # Where a NumPy function takes ``out`` (an array it writes into, which a trace can't follow), or None.
     out_position: int | None = None
 
     def __init__(self, fun: Callable, qualname: str | None = None) -> None:
@@ -140,13 +141,16 @@ class Primitive:
                 level = arg._level
                 if top is None or level.depth > top.depth:
                     top = level
+        if top is None:
+            if kwargs:
+                _reject_boxed_kwargs(self, kwargs)
+            return self.fun(*args, **kwargs)
         if kwargs:
             _reject_boxed_kwargs(self, kwargs)
-        if top is None:
-            return self.fun(*args, **kwargs)
-        if self.writes_out:
+        position = self.out_position
+        if position is not None and (kwargs or len(args) > position):
             _reject_out(self, args, kwargs)
-        if top.node_type.notrace and self in top.node_type.notrace:
+        if top.notrace and self in top.notrace:
             return self(*[a._value if type(a) in box_types and a._level is top else a for a in args], **kwargs)
         if len(args) == 1:  # the common case, kept short: one traced argument
             box = args[0]
@@ -203,7 +207,7 @@ def _reject_boxed_kwargs(fun: Primitive, kwargs: dict) -> None:
 
 def _reject_out(fun: Primitive, args: tuple, kwargs: dict) -> None:
     position = fun.out_position
-    if kwargs.get("out") is not None or (position is not None and len(args) > position and args[position] is not None):
+    if kwargs.get("out") is not None or (len(args) > position and args[position] is not None):
         raise TypeError(
             f"{fun.qualname}: out= writes the result into an existing array in place, which gradviz can't trace. "
             f"Drop out= and use the returned value (y = np.{fun.name}(x, ...))."

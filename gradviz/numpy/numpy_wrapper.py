@@ -48,15 +48,16 @@ def _is_function(obj: Any) -> bool:
     return callable(obj) and not isinstance(obj, (type, types.ModuleType))
 
 
-def _out_position(fun: Any) -> int | None:
-    """Where ``fun`` takes ``out`` positionally (ufuncs: after their inputs), or None."""
+_KEYWORD_ONLY = 1 << 30  # an out_position no call reaches: out= is checked among the keywords only
+
+
+def _out_position(fun: Any) -> int:
+    """Where ``fun`` takes ``out`` positionally (ufuncs: after their inputs); else out= is keyword-only."""
     if isinstance(fun, _np.ufunc):
         return fun.nin
     code = getattr(getattr(fun, "_implementation", fun), "__code__", None)
-    if code is None:
-        return None
-    positional = code.co_varnames[:code.co_argcount]
-    return positional.index("out") if "out" in positional else None
+    positional = code.co_varnames[:code.co_argcount] if code is not None else ()
+    return positional.index("out") if "out" in positional else _KEYWORD_ONLY
 
 
 def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int, Primitive]) -> None:
@@ -79,7 +80,6 @@ def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int
             qualname = f"{module_name}.{canonical}"
             wrapped = NoTracePrimitive(obj, qualname) if canonical in NONDIFFERENTIABLE or name in \
                 NONDIFFERENTIABLE else Primitive(obj, qualname)
-            wrapped.writes_out = True
             wrapped.out_position = _out_position(obj)
             cache[id(obj)] = wrapped
         target[name] = wrapped
