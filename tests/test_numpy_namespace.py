@@ -65,7 +65,7 @@ def test_primitives_wrap_the_numpy_function_and_are_named_after_it(source, targe
     for name, obj in public(source):
         wrapper = getattr(target, name)
         if type(wrapper) in (Primitive, NoTracePrimitive) and is_function(obj):
-            assert wrapper.fun is obj, name
+            assert wrapper.__wrapped__ is obj, name
             assert wrapper.qualname == f"{source.__name__}.{getattr(obj, '__name__', name)}", name
 
 
