@@ -1,0 +1,1 @@
+"""Rules for NumPy's creation functions (being written)."""

@@ -1,0 +1,1 @@
+"""Rules for NumPy's fft functions (being written)."""

@@ -1,0 +1,1 @@
+"""Rules for NumPy's linalg functions (being written)."""

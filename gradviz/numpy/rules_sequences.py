@@ -1,0 +1,1 @@
+"""Rules for NumPy's sequences functions (being written)."""

@@ -1,0 +1,1 @@
+"""Rules for NumPy's statistics functions (being written)."""

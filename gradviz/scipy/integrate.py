@@ -1,0 +1,1 @@
+"""scipy.integrate for gradviz (being written)."""

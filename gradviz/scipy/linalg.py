@@ -1,0 +1,1 @@
+"""scipy.linalg for gradviz (being written)."""

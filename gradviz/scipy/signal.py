@@ -1,0 +1,1 @@
+"""scipy.signal for gradviz (being written)."""

@@ -1,0 +1,1 @@
+"""scipy.special for gradviz (being written)."""

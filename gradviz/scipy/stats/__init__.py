@@ -1,0 +1,1 @@
+"""scipy.stats for gradviz (being written)."""
