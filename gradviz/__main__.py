@@ -91,6 +91,12 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if error < TOLERANCE else 1
 
 
+def run_coverage(args: argparse.Namespace) -> int:
+    from .coverage import main as coverage_main  # imports gradviz.scipy: only when asked
+
+    return coverage_main(args.write)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradviz",
@@ -104,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "(exit status 1 if they disagree).",
     )
     demo.set_defaults(run=run_demo)
+    coverage = commands.add_parser(
+        "coverage", help="list every wrapped NumPy/SciPy function and whether it has VJP and JVP rules",
+        description="Print the coverage table of gradviz.numpy and gradviz.scipy, or write it as Markdown.",
+    )
+    coverage.add_argument("--write", metavar="PATH", help="write the Markdown table to PATH (docs/coverage.md)")
+    coverage.set_defaults(run=run_coverage)
     return parser
 
 

@@ -3,10 +3,14 @@
 A reverse-mode check compares <vjp(u), v> with <u, (f(x + eps v) - f(x - eps v)) / 2 eps> on random directions u
 and v; a forward-mode check compares the JVP with the same central difference. ``order=2`` checks, the same way,
 the derivative of the derivative (the function x -> vjp(u) or x -> jvp(v)), and so on.
+
+Every check also records, in ``exercised``, which primitives its traces went through, in which mode and at which
+order, so that the test suite can tell a rule that some test checks from one that no test ever runs.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
@@ -14,12 +18,32 @@ from typing import Any
 
 import numpy as np
 
-from .core.backward import make_vjp
+from .core.backward import make_vjp, toposort
+from .core.containers import pack_container
 from .core.forward import make_jvp
+from .core.tracer import box_types
 from .core.vspace import VSpace, describe, vspace
 from .core.wrap_util import unary_to_nary
 
-__all__ = ["check_grads", "combo_check", "numerical_jvp", "pair"]
+__all__ = ["check_grads", "combo_check", "numerical_jvp", "pair", "exercised"]
+
+# (primitive qualname, "rev" or "fwd", derivative order) for every primitive a check_grads trace went through: its
+# VJP (rev) or JVP (fwd) was run and compared with finite differences. Read by the suite's rule-coverage guard.
+exercised: set[tuple[str, str, int]] = set()
+
+
+def _recording(fun: Callable, mode: str, order: int) -> Callable:
+    """``fun``, which also adds the primitives of the trace it runs in to ``exercised`` (cheap: one graph walk)."""
+
+    @functools.wraps(fun)
+    def recorded(x: Any) -> Any:
+        out = pack_container(fun(x))
+        if type(x) in box_types and type(out) in box_types and out._level is x._level:
+            exercised.update((node.fun.qualname, mode, order) for node in toposort(out._node)
+                             if getattr(node.fun, "qualname", None) is not None)
+        return out
+
+    return recorded
 
 EPS = {np.dtype("float64"): 1e-6, np.dtype("complex128"): 1e-6, np.dtype("float32"): 1e-2,
        np.dtype("complex64"): 1e-2}
@@ -63,7 +87,7 @@ def _fail(mode: str, fun: Callable, order: int, x: Any, analytic: Any, numeric: 
 
 
 def _check_rev(fun: Callable, x: Any, order: int) -> Callable:
-    vjp, y = make_vjp(fun, x)
+    vjp, y = make_vjp(_recording(fun, "rev", order), x)
     in_space, out_space = vspace(x), vspace(y)
     u, v = out_space.randn(), in_space.randn()
     tol = TOL[_precision(in_space)]
@@ -82,7 +106,7 @@ def _check_rev(fun: Callable, x: Any, order: int) -> Callable:
 def _check_fwd(fun: Callable, x: Any, order: int) -> Callable:
     in_space = vspace(x)
     v = in_space.randn()
-    y, tangent = make_jvp(fun, x)(v)
+    y, tangent = make_jvp(_recording(fun, "fwd", order), x)(v)
     out_space = vspace(y)
     tol = TOL[_precision(in_space)]
     numeric = numerical_jvp(fun, x, v)

@@ -33,7 +33,7 @@ def test_help_lists_the_demo_command():
     assert "demo" in result.stdout and "usage: gradviz" in result.stdout
 
 
-@pytest.mark.parametrize("args, hint", [(("frobnicate",), "invalid choice: 'frobnicate' (choose from 'demo')"),
+@pytest.mark.parametrize("args, hint", [(("frobnicate",), "invalid choice: 'frobnicate'"),
                                         ((), "required: command")])
 def test_an_unknown_or_missing_command_exits_2_with_a_hint(args, hint):
     result = run(*args)

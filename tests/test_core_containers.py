@@ -273,3 +273,30 @@ def test_forward_mode_through_container_addition_is_additive():
     assert make_jvp(lambda t: add_any(4.0, t))(1.0)(1.0) == (5.0, 1.0)
     value, tangent = make_jvp(lambda t: add_any((4.0, t), (t, 2.0)))(1.0)(1.0)
     assert value == (5.0, 3.0) and tangent == (1.0, 1.0)
+
+
+def test_forward_over_forward_through_a_primitive_returning_a_tuple():
+    """A JVP rule's plain tuple of traced tangents is one traced tangent (make_jvp packs it)."""
+    from gradviz.extend import defjvp, primitive
+
+    @primitive
+    def pair(x):
+        return x * 2.0, x * 3.0
+
+    defjvp(pair, lambda g, ans, x: (g * 2.0, g * 3.0))
+
+    def tangent_of_pair_of_sin(x):
+        return make_jvp(lambda y: pair(np.sin(y)))(x)(1.0)[1]
+
+    value, second = make_jvp(tangent_of_pair_of_sin)(0.5)(1.0)
+    assert onp.allclose(value, (2 * onp.cos(0.5), 3 * onp.cos(0.5)))
+    assert onp.allclose(second, (-2 * onp.sin(0.5), -3 * onp.sin(0.5)))
+
+
+def test_slicing_a_traced_sequence_inside_a_second_derivative():
+    """At second order a traced list's value is itself traced: slicing it must still build the same kind of list."""
+    def f(x):
+        return np.sum(np.split(x, 2)[:1][0] ** 3)
+
+    x = onp.arange(4.0)
+    assert onp.allclose(grad(lambda x: np.sum(grad(f)(x)))(x), [0.0, 6.0, 0.0, 0.0])

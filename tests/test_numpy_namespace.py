@@ -90,8 +90,9 @@ def test_named_aliases():
 
 @pytest.mark.parametrize("source, target", NAMESPACES, ids=NAMESPACE_IDS)
 def test_types_and_constants_pass_through(source, target):
+    traced_index_tricks = {"r_", "c_"}  # gradviz's own: np.r_[x, y] with traced arrays is traced
     for name, obj in public(source):
-        if not is_function(obj):
+        if not is_function(obj) and name not in traced_index_tricks:
             assert getattr(target, name) is obj, name
 
 

@@ -231,3 +231,15 @@ def test_box_methods():
 
 def test_reduction_of_python_float():
     assert grad(lambda x: np.sum(x) * np.prod(x) + np.max(x))(3.0) == 7.0
+
+
+def test_diagonal_helpers_are_transposes_in_both_modes():
+    """trace's private helpers: _diagonal_sum sums the elements at flat indices, _onto_diagonal puts them back."""
+    from gradviz.numpy.rules_reductions import _diagonal_sum, _onto_diagonal
+
+    sources = onp.array([[0, 4, 8], [1, 5, 6]])
+    x = _randn((3, 3))
+    check_grads(lambda x: _diagonal_sum(x, sources))(x)
+    check_grads(lambda g: _onto_diagonal(g, sources, (3, 3)))(_randn((2,)))
+    g = _randn((2,))
+    assert onp.allclose(onp.sum(_diagonal_sum(x, sources) * g), onp.sum(x * _onto_diagonal(g, sources, (3, 3))))

@@ -245,3 +245,19 @@ def test_concatenate_and_stack_keep_dtype_on_traced_calls():
         vjp, ans = make_vjp(lambda x, join=join: join([x, x], dtype=np.float32))(x)
         assert ans.dtype == np.float32
         assert vjp(onp.ones(ans.shape, np.float32)).dtype == x.dtype
+
+
+def test_gather_and_scatter_helpers_are_transposes_in_both_modes():
+    """The private gather/scatter and slice/unslice primitives behind repeat, tile, pad, diag, split...: each pair's
+    rules are checked directly, since the public functions reach some of them only at third order."""
+    from gradviz.numpy.rules_shape import _gather, _scatter_add, _slice, _unslice
+
+    sources = onp.array([[0, 3, -1], [5, 5, 1]])  # a repeat, and a -1 (zero) slot
+    x = _randn(2, 3)
+    check_grads(lambda x: _gather(x, sources))(x)
+    check_grads(lambda g: _scatter_add(g, sources, (2, 3)))(_randn(2, 3))
+    index = (slice(0, 2), 1)
+    check_grads(lambda x: _slice(x, index))(_randn(3, 3))
+    check_grads(lambda g: _unslice(g, index, (3, 3)))(_randn(2))
+    g = _randn(2, 3)
+    assert onp.allclose(onp.sum(_gather(x, sources) * g), onp.sum(x * _scatter_add(g, sources, (2, 3))))

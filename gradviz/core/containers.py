@@ -15,7 +15,7 @@ import numpy as np
 from .backward import add_outgrads, defvjp, defvjp_argnum
 from .forward import defjvp, defjvp_argnum
 from .sparse import ItemGrads
-from .tracer import Box, box_types, primitive
+from .tracer import Box, box_types, getval, primitive
 from .vspace import VSpace, describe_space, vspace
 
 __all__ = [
@@ -32,7 +32,7 @@ class SequenceBox(Box):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):  # a slice is a new traced sequence of the items it takes
             items = [container_take(self, i) for i in range(*index.indices(len(self._value)))]
-            return make_sequence(type(self._value), *items)
+            return make_sequence(type(getval(self)), *items)
         return container_take(self, index)
 
     def __len__(self) -> int:
@@ -42,10 +42,10 @@ class SequenceBox(Box):
         return (container_take(self, i) for i in range(len(self._value)))
 
     def __add__(self, other: Any) -> Any:
-        return make_sequence(type(self._value), *self, *other)
+        return make_sequence(type(getval(self)), *self, *other)
 
     def __radd__(self, other: Any) -> Any:
-        return make_sequence(type(self._value), *other, *self)
+        return make_sequence(type(getval(self)), *other, *self)
 
     def index(self, value: Any) -> int:
         return self._value.index(value)

@@ -181,7 +181,7 @@ def make_jvp(fun: Callable, x: Any) -> Callable[[Any], tuple[Any, Any]]:
         _, end_value, end_node = trace(JVPNode, fun, x, pack_output=pack_container, tangent=v)
         if end_node is None or end_node.tangent is None:
             return end_value, vspace(end_value).zeros()
-        tangent = end_node.tangent
+        tangent = pack_container(end_node.tangent)  # a rule's tuple of traced tangents is one traced tuple
         if type(tangent) not in box_types:
             tangent = vspace(end_value).cast(tangent)
         return end_value, tangent
