@@ -18,9 +18,11 @@ from .core.backward import (
     defvjp_argnum,
     defvjp_argnums,
     defvjp_is_zero,
+    register_hook,
 )
 from .core.forward import JVPNode, def_linear, defjvp, defjvp_argnum, defjvp_argnums, defjvp_is_zero
 from .core.node import Node
+from .core.numerical import NumericalDerivativeWarning, def_numerical_vjp
 from .core.tracer import (
     Box,
     Primitive,
@@ -37,5 +39,5 @@ __all__ = [
     "primitive", "notrace_primitive", "Primitive", "defvjp", "defvjp_argnum", "defvjp_argnums", "defvjp_is_zero",
     "defjvp", "defjvp_argnum", "defjvp_argnums", "defjvp_is_zero", "def_linear", "Box", "VSpace", "vspace",
     "SparseObject", "VJPNode", "JVPNode", "Node", "getval", "isbox", "stop_gradient",
-    "register_notrace",
+    "register_notrace", "register_hook", "def_numerical_vjp", "NumericalDerivativeWarning",
 ]

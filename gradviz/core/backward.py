@@ -7,6 +7,7 @@ autograd's curried form, ``maker(ans, *args, **kwargs) -> (g -> gradient)``, so 
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from operator import attrgetter
@@ -22,7 +23,8 @@ from .vspace import describe, vspace
 
 __all__ = [
     "defvjp", "defvjp_argnum", "defvjp_argnums", "defvjp_is_zero", "has_vjp", "VJPNode", "toposort",
-    "backward_pass", "make_vjp", "add_outgrads", "check_outgrad", "IndexedGrad", "ItemGrads",
+    "backward_pass", "make_vjp", "add_outgrads", "check_outgrad", "IndexedGrad", "ItemGrads", "register_hook",
+    "session",
 ]
 
 ZERO = None  # the rule of an argument whose gradient is always zero
@@ -98,6 +100,7 @@ class VJPNode(Node):
         self.argnums = argnums
         self.parents = parents
         self.id = next(level.ids)
+        self.level = level
         rules = _vjps_by_argnum.get(fun)
         if rules is None:
             if fun not in _vjp_given_argnum and fun not in _vjp_joint:
@@ -223,61 +226,171 @@ def add_outgrads(x: Any, y: Any) -> Any:
     return add_any(x, y)
 
 
-def backward_pass(g: Any, end_node: Node, start_node: Node | None = None) -> Any:
+def backward_pass(g: Any, end_node: Node, start_node: Node | None = None, observer: Any = None,
+                  hooks: dict | None = None) -> Any:
     """Send ``g`` from ``end_node`` back through the graph; return the gradient that reached ``start_node``.
 
     Nodes are visited in reverse topological order. The gradients reaching a node from its children (its
     *outgrads*) are summed, and each parent is sent the VJP of that sum. None means nothing reached the start.
+    An ``observer`` (the recorder) is told of every step, and ``hooks`` (node -> functions) may replace a node's
+    outgrad; either takes the observed loop, so that a plain gradient pays for neither.
     """
+    if observer is not None or hooks:
+        return _observed_backward_pass(g, end_node, start_node, observer, hooks or {})
     outgrads: dict[Node, Any] = {end_node: g}
     owned: set[Node] = set()  # nodes whose summed outgrad is our own array, safe to add into in place
     rules_by_argnum = _vjps_by_argnum
+    node = end_node
     with gc_paused():
+        try:
+            for node in toposort(end_node):
+                g = outgrads.pop(node, None)
+                if g is None:
+                    continue
+                parents = node.parents
+                if not parents:
+                    if node is start_node:
+                        return densify(g)
+                    continue
+                if type(g) in SPARSE_TYPES:
+                    g = g.dense()
+                rules = rules_by_argnum.get(node.fun)
+                if rules is not None and len(parents) == 1:  # the common case, without building lists
+                    argnum = node.argnums[0]
+                    maker = rules[argnum]
+                    if maker is None:
+                        continue
+                    edges = ((argnum, parents[0], maker(node.value, *node.args, **node.kwargs)(g)),)
+                else:
+                    edges = _node_vjps(node, g)
+                for argnum, parent, ingrad in edges:
+                    if ingrad is None:
+                        continue
+                    value = parent.value
+                    kind = type(ingrad)
+                    if kind is not type(value) or kind not in _SAME_TYPE_OK:
+                        if not (kind is np.ndarray and type(value) is np.ndarray and ingrad.shape == value.shape
+                                and (ingrad.dtype.kind != "c" or value.dtype.kind == "c")):
+                            check_outgrad(node.fun, argnum, value, ingrad)
+                    prev = outgrads.get(parent)
+                    if prev is None:
+                        outgrads[parent] = ingrad
+                    elif parent in owned and type(prev) is np.ndarray:
+                        if kind is IndexedGrad:
+                            ingrad.add_into(prev)
+                        elif kind is np.ndarray and np.can_cast(ingrad.dtype, prev.dtype, "same_kind"):
+                            np.add(prev, ingrad, out=prev)
+                        else:
+                            outgrads[parent] = prev + ingrad
+                    else:
+                        total = add_outgrads(prev, ingrad)
+                        outgrads[parent] = total
+                        if type(total) is np.ndarray and total is not prev and total is not ingrad:
+                            owned.add(parent)
+        except Exception as error:
+            _note_failed_step(error, node, None)
+            raise
+    return None
+
+
+def _observed_backward_pass(g: Any, end_node: Node, start_node: Node | None, observer: Any, hooks: dict) -> Any:
+    """The backward pass, step by step for an observer, with hooks; no in-place sums (the observer may keep them)."""
+    outgrads: dict[Node, Any] = {end_node: g}
+    node = end_node
+    try:
         for node in toposort(end_node):
             g = outgrads.pop(node, None)
             if g is None:
                 continue
-            parents = node.parents
-            if not parents:
-                if node is start_node:
-                    return densify(g)
-                continue
             if type(g) in SPARSE_TYPES:
                 g = g.dense()
-            rules = rules_by_argnum.get(node.fun)
-            if rules is not None and len(parents) == 1:  # the common case, without building lists
-                argnum = node.argnums[0]
-                maker = rules[argnum]
-                if maker is None:
-                    continue
-                edges = ((argnum, parents[0], maker(node.value, *node.args, **node.kwargs)(g)),)
-            else:
-                edges = _node_vjps(node, g)
-            for argnum, parent, ingrad in edges:
-                if ingrad is None:
-                    continue
-                value = parent.value
-                kind = type(ingrad)
-                if kind is not type(value) or kind not in _SAME_TYPE_OK:
-                    if not (kind is np.ndarray and type(value) is np.ndarray and ingrad.shape == value.shape
-                            and (ingrad.dtype.kind != "c" or value.dtype.kind == "c")):
-                        check_outgrad(node.fun, argnum, value, ingrad)
-                prev = outgrads.get(parent)
-                if prev is None:
-                    outgrads[parent] = ingrad
-                elif parent in owned and type(prev) is np.ndarray:
-                    if kind is IndexedGrad:
-                        ingrad.add_into(prev)
-                    elif kind is np.ndarray and np.can_cast(ingrad.dtype, prev.dtype, "same_kind"):
-                        np.add(prev, ingrad, out=prev)
-                    else:
-                        outgrads[parent] = prev + ingrad
+            for hook in hooks.get(node, ()):
+                replaced = hook(g)
+                if replaced is not None:
+                    _check_hook_result(hook, node, replaced)
+                    g = replaced
+            if observer is not None:
+                observer.begin_step(node)
+            sent = []
+            parents = node.parents
+            if parents:
+                rules = _vjps_by_argnum.get(node.fun)
+                if rules is not None and len(parents) == 1:
+                    maker = rules[node.argnums[0]]
+                    edges = () if maker is None else (
+                        (node.argnums[0], parents[0], maker(node.value, *node.args, **node.kwargs)(g)),)
                 else:
-                    total = add_outgrads(prev, ingrad)
-                    outgrads[parent] = total
-                    if type(total) is np.ndarray and total is not prev and total is not ingrad:
-                        owned.add(parent)
+                    edges = _node_vjps(node, g)
+                for argnum, parent, ingrad in edges:
+                    if ingrad is None:
+                        continue
+                    value = parent.value
+                    if type(ingrad) is not type(value) or type(ingrad) not in _SAME_TYPE_OK:
+                        check_outgrad(node.fun, argnum, value, ingrad)
+                    prev = outgrads.get(parent)
+                    outgrads[parent] = ingrad if prev is None else add_outgrads(prev, ingrad)
+                    sent.append((argnum, parent, ingrad))
+            if observer is not None:
+                observer.end_step(node, g, sent)
+            if node is start_node:
+                return g
+    except Exception as error:
+        _note_failed_step(error, node, observer)
+        raise
     return None
+
+
+def _check_hook_result(hook: Callable, node: Node, replaced: Any) -> None:
+    try:
+        check_outgrad(node.fun, 0, node.value, replaced)
+    except ValueError:
+        raise ValueError(
+            f"register_hook: the hook {getattr(hook, '__name__', hook)!r} returned {describe(replaced)} as the "
+            f"outgrad of a value of {describe(node.value)} (node %{node.id}); a hook returns None (keep the "
+            "outgrad) or a gradient with the value's shape and dtype."
+        ) from None
+
+
+def _note_failed_step(error: Exception, node: Node, observer: Any) -> None:
+    """Say which step of the backward pass failed, and where the user's code made that node."""
+    if getattr(error, "_gradviz_noted", False) or not hasattr(error, "add_note"):
+        return
+    name = getattr(node.fun, "qualname", "the input")
+    where = observer.describe(node) if observer is not None else None
+    error.add_note(
+        f"gradviz: this happened in the backward pass, in the VJP of {name} (node %{node.id}), "
+        + (f"a node made at {where}." if where else
+           "a node of the forward pass; gradviz.trace(fun, *args) records the line of your code that made it.")
+    )
+    error._gradviz_noted = True
+
+
+def register_hook(x: Any, hook: Callable[[Any], Any]) -> Any:
+    """Call ``hook(outgrad)`` when the backward pass reaches ``x``; a non-None result replaces the outgrad.
+
+    ``x`` must be a traced value (inside the function being differentiated); it is returned unchanged.
+    """
+    if type(x) not in box_types:
+        raise TypeError(
+            f"register_hook: {describe(x)} is not a traced value, so no backward pass will reach it. Register hooks "
+            "inside the function you differentiate, on values computed from its input."
+        )
+    level = x._level
+    if level.hooks is None:
+        level.hooks = {}
+    level.hooks.setdefault(x._node, []).append(hook)
+    return x
+
+
+class ReverseSession(threading.local):
+    """How this thread's reverse-mode traces are made: plain VJPNodes, or a recorder's nodes and observer."""
+
+    def __init__(self) -> None:
+        self.node_type: type = VJPNode
+        self.observer: Any = None
+
+
+session = ReverseSession()
 
 
 # A gradient of the same type as its (scalar) value needs no further check.
@@ -288,8 +401,11 @@ def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
     """Trace ``fun(x)`` and return ``(vjp, fun(x))``, where ``vjp(g)`` is g times the Jacobian of fun at x."""
     from .containers import pack_container
 
+    node_type, observer = session.node_type, session.observer
     with gc_paused():
-        start_node, end_value, end_node = trace(VJPNode, fun, x, pack_output=pack_container)
+        start_node, end_value, end_node = trace(node_type, fun, x, pack_output=pack_container)
+    if observer is not None and end_node is not None:
+        observer.traced(end_node)
     x_space = vspace(x)
 
     if end_node is None:
@@ -308,7 +424,7 @@ def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
                     f"vjp: the cotangent is {describe(g)} but the output of "
                     f"{getattr(fun, '__name__', 'the function')} is {describe(end_value)}; they must match."
                 )
-            result = backward_pass(g, end_node, start_node)
+            result = backward_pass(g, end_node, start_node, observer, start_node.level.hooks)
             if result is None:
                 return x_space.zeros()
             return result if type(result) in box_types else x_space.cast(result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["Node"]
@@ -14,7 +16,7 @@ class Node:
     value being differentiated) has no primitive and no parents. ``id`` counts from 0 within one trace.
     """
 
-    __slots__ = ("value", "fun", "args", "kwargs", "argnums", "parents", "id")
+    __slots__ = ("value", "fun", "args", "kwargs", "argnums", "parents", "id", "level")
     notrace: frozenset = frozenset()  # primitives whose output traces of this node type take as constants
 
     def __init__(self, value: Any, fun: Any, args: list, kwargs: dict, argnums: list[int], parents: list[Node],
@@ -26,6 +28,12 @@ class Node:
         self.argnums = argnums
         self.parents = parents
         self.id = next(level.ids)
+        self.level = level
+
+    @classmethod
+    def new_ids(cls) -> Iterator[int]:
+        """The ids for the nodes of a new trace (a recorder numbers nested traces' nodes together)."""
+        return itertools.count()
 
     @classmethod
     def root(cls, value: Any, level: Any) -> Node:

@@ -9,15 +9,14 @@ recorder are node types plugged into this one tracer.
 from __future__ import annotations
 
 import functools
-import itertools
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
-    "Box", "Level", "Primitive", "primitive", "notrace_primitive", "getval", "isbox", "new_box", "trace",
-    "stop_gradient", "active_levels", "box_types", "register_notrace",
+    "Box", "Level", "Primitive", "NoTracePrimitive", "primitive", "notrace_primitive", "getval", "isbox", "new_box",
+    "trace", "stop_gradient", "active_levels", "box_types", "register_notrace",
 ]
 
 
@@ -37,14 +36,15 @@ class Level:
     A level is never reused: two traces of the same depth, one after the other or in two threads, are two levels.
     """
 
-    __slots__ = ("depth", "node_type", "notrace", "ids", "active", "__weakref__")
+    __slots__ = ("depth", "node_type", "notrace", "ids", "active", "hooks", "__weakref__")
 
     def __init__(self, depth: int, node_type: type) -> None:
         self.depth = depth
         self.node_type = node_type
         self.notrace = node_type.notrace
-        self.ids = itertools.count()  # node ids, stable within this trace: 0, 1, 2, ...
+        self.ids = node_type.new_ids()  # node ids, stable within this trace: 0, 1, 2, ...
         self.active = True
+        self.hooks: dict | None = None  # node -> functions to call on its outgrad (gradviz.extend.register_hook)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "finished"

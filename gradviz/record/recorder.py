@@ -1,0 +1,280 @@
+"""The recorder: a client of the tracer that keeps, for every node, where the user's code made it.
+
+While ``gradviz.trace`` runs, reverse-mode traces in this thread (the traced function's, and those of any ``grad``
+called inside it) are made of ``RecordNode``s, and the backward passes report each step to the ``Recorder``. A
+record node notes its call site (file, line, function), its call scope (the chain of the user's function calls
+that led to it, one scope per call), a summary of its value, and, for a node made inside a VJP of an inner trace
+(grad of grad), which node's backward step made it. Plain ``grad`` never meets any of this.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import threading
+import types
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core import backward
+from ..core.backward import VJPNode
+from ..core.tracer import box_types, getval
+from ..core.vspace import describe
+from .summary import summarize
+
+__all__ = ["RecordNode", "Recorder", "Scope", "Site", "recording", "active_recorder"]
+
+
+@dataclass
+class Site:
+    """A line of the user's code."""
+
+    file: str
+    line: int
+    function: str
+
+
+@dataclass
+class Scope:
+    """One call of one of the user's functions; ``parent`` is the scope it was called from."""
+
+    id: int
+    function: str
+    file: str
+    line: int  # where the function is defined
+    call_line: int | None  # where the parent scope called it
+    parent: int | None
+
+
+def _library_dirs() -> tuple[str, ...]:
+    import numpy
+    import scipy
+
+    dirs = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.path.dirname(numpy.__file__),
+            os.path.dirname(scipy.__file__), os.path.dirname(os.__file__)]
+    return tuple(os.path.join(d, "") for d in dirs)
+
+
+_LIBRARY_DIRS = _library_dirs()
+_is_library: dict[types.CodeType, bool] = {}  # code object -> inside gradviz, NumPy, SciPy or the standard library
+
+
+def _library(code: types.CodeType) -> bool:
+    known = _is_library.get(code)
+    if known is None:
+        filename = code.co_filename
+        known = _is_library[code] = filename.startswith(_LIBRARY_DIRS) or filename.startswith("<frozen")
+    return known
+
+
+class Recorder:
+    """Collects the nodes and backward steps of one ``gradviz.trace`` call (and of the grads inside it)."""
+
+    def __init__(self, keep_values: bool, boundary: types.FrameType | None) -> None:
+        self.keep_values = keep_values
+        self.boundary = boundary  # the frame that called the traced function: scopes stop there
+        self.ids = itertools.count()
+        self.nodes: list[RecordNode] = []
+        self.constants: dict[int, tuple[int, Any]] = {}  # id(value) -> (node id, value), for constant arguments
+        self.constant_records: list[tuple[int, Any, Site | None, int | None]] = []
+        self.scopes: list[Scope] = []
+        self._scope_of_frame: dict[types.FrameType, int | None] = {}
+        self.steps: list[dict] = []
+        self.arrived: dict[RecordNode, list] = {}  # contributions that reached a node: [(child, argnum, Summary)]
+        self._only_arrival: dict[RecordNode, Any] = {}  # a node's only contribution so far, to reuse its summary
+        self.running: list[RecordNode] = []  # the nodes whose VJPs are running now, innermost last
+        self.tapped: dict[RecordNode, str] = {}
+        self.outputs: list[RecordNode] = []
+
+    # --- where the user's code is
+    def site_and_scope(self) -> tuple[tuple | None, int | None]:
+        """((code, line), scope) of the user's line that is running now; (None, None) outside the user's code."""
+        frame = sys._getframe(3)
+        boundary = self.boundary
+        while frame is not None and frame is not boundary and _library(frame.f_code):
+            frame = frame.f_back
+        if frame is None or frame is boundary:
+            return None, None
+        scope = self._scope_of_frame.get(frame, -1)
+        return (frame.f_code, frame.f_lineno), (scope if scope != -1 else self._scope(frame))
+
+    def _scope(self, frame: types.FrameType) -> int | None:
+        """The scope of a user frame: made the first time a node comes from it, then looked up."""
+        scope = self._scope_of_frame.get(frame, -1)
+        if scope != -1:
+            return scope
+        caller = frame.f_back
+        while caller is not None and caller is not self.boundary and _library(caller.f_code):
+            caller = caller.f_back
+        parent = None if caller is None or caller is self.boundary else self._scope(caller)
+        code = frame.f_code
+        scope = len(self.scopes)
+        call_line = caller.f_lineno if caller is not None and caller is not self.boundary else None
+        self.scopes.append(Scope(scope, code.co_name, code.co_filename, code.co_firstlineno, call_line, parent))
+        self._scope_of_frame[frame] = scope  # holds the frame, so its identity stays unique while recording
+        return scope
+
+    # --- constants that primitives were given
+    def constant_id(self, value: Any) -> int | None:
+        """A node id for an array or float constant argument (one per object), or None for other arguments."""
+        if not isinstance(value, (np.ndarray, np.generic, float, complex)) or isinstance(value, (bool, np.bool_)):
+            return None
+        known = self.constants.get(id(value))
+        if known is not None and known[1] is value:
+            return known[0]
+        node_id = next(self.ids)
+        self.constants[id(value)] = (node_id, value)  # keeping the value keeps its id unique
+        site, scope = self.site_and_scope()
+        self.constant_records.append((node_id, brief(value, self.keep_values), site, scope))
+        return node_id
+
+    # --- the observer of make_vjp and of the backward pass
+    def traced(self, end_node: Any) -> None:
+        """A (nested) trace finished with ``end_node`` as its output."""
+        self.outputs.append(end_node)
+
+    def begin_step(self, node: Any) -> None:
+        self.running.append(node)
+
+    def end_step(self, node: Any, outgrad: Any, sent: list) -> None:
+        self.running.pop()
+        keep = self.keep_values
+        arrived = self.arrived.pop(node, None)
+        only = self._only_arrival.pop(node, None)
+        if arrived is not None and len(arrived) == 1 and only is outgrad and (keep or node not in self.tapped):
+            summary = arrived[0][2]  # one contribution, passed on as it is: its summary is the sum's
+        else:
+            summary = brief(outgrad, keep or node in self.tapped)
+        if arrived is None:  # the end node: what arrived is the cotangent the pass started with
+            arrived = [(None, None, summary)]
+        sent_records = []
+        arrivals = self.arrived
+        for argnum, parent, ingrad in sent:
+            ingrad_summary = brief(ingrad, keep)
+            sent_records.append((argnum, parent.id, ingrad_summary))
+            if parent in arrivals:
+                arrivals[parent].append((node.id, argnum, ingrad_summary))
+            else:
+                arrivals[parent] = [(node.id, argnum, ingrad_summary)]
+                self._only_arrival[parent] = ingrad
+        self.steps.append((node, arrived, summary, sent_records))
+
+    def release(self) -> None:
+        """Drop the values the graph held for the backward pass: the record keeps summaries and descriptions.
+
+        Each node's ``args`` become descriptions: None for a traced argument, {"constant": id} for a constant
+        node, {"repr": text} for anything else (an axis, a shape, a string).
+        """
+        for node in self.nodes:
+            constants = node.constant_args
+            if constants is None:
+                node.args = None
+            else:
+                node.args = [None if i not in constants else
+                             {"constant": constants[i]} if constants[i] is not None else argument_repr(arg)
+                             for i, arg in enumerate(node.args)]
+            node.value = None
+        self._scope_of_frame.clear()  # and the frames (with their locals)
+        self._only_arrival.clear()
+
+    def describe(self, node: Any) -> str | None:
+        site = getattr(node, "site", None)
+        if site is None:
+            return None
+        code, line = site
+        return f"{code.co_filename}:{line} in {code.co_name}"
+
+
+class RecordNode(VJPNode):
+    """A reverse-mode node that also notes where it was made (for the record).
+
+    ``site`` is (code object, line) of the user's line; ``summary`` is a Summary, or the value itself for a real
+    scalar (summarised when the record is read); ``constant_args`` maps argnums to constant node ids.
+    """
+
+    __slots__ = ("site", "scope", "made_by", "summary", "constant_args", "kwarg_reprs")
+
+    def __init__(self, value, fun, args, kwargs, argnums, parents, level) -> None:
+        recorder = _state.recorder
+        if len(args) > len(argnums):  # the constants first, so that they are numbered before this node
+            self.constant_args = {i: recorder.constant_id(arg) for i, arg in enumerate(args) if i not in argnums}
+        else:
+            self.constant_args = None
+        self.kwarg_reprs = {key: argument_repr(value) for key, value in kwargs.items()} if kwargs else None
+        VJPNode.__init__(self, value, fun, args, kwargs, argnums, parents, level)
+        self.site, self.scope = recorder.site_and_scope()
+        running = recorder.running
+        self.made_by = running[-1].id if running else None
+        self.summary = brief(value, recorder.keep_values)
+        recorder.nodes.append(self)
+
+    @classmethod
+    def new_ids(cls):
+        return _state.recorder.ids  # one numbering for every trace in the record
+
+    @classmethod
+    def root(cls, value: Any, level: Any) -> RecordNode:
+        node = super().root(value, level)
+        recorder = _state.recorder
+        node.constant_args = node.kwarg_reprs = None
+        node.site, node.scope = recorder.site_and_scope()
+        node.made_by = recorder.running[-1].id if recorder.running else None
+        node.summary = brief(value, recorder.keep_values)
+        recorder.nodes.append(node)
+        return node
+
+
+_SCALARS = frozenset({float, np.float64, np.float32, np.float16})
+
+
+def brief(value: Any, keep: bool) -> Any:
+    """A real scalar as it is (cheap to keep; summarised later), anything else summarised now."""
+    return value if type(value) in _SCALARS else summarize(value, keep)
+
+
+def argument_repr(value: Any) -> dict:
+    """A constant argument as text: short, and never the user's raw object."""
+    value = getval(value)
+    if isinstance(value, np.ndarray):
+        return {"repr": f"array {describe(value)}"}
+    try:
+        text = repr(value)
+    except Exception as error:  # a user object whose repr fails must not break the record
+        text = f"<{type(value).__name__}: repr failed ({type(error).__name__})>"
+    return {"repr": text if len(text) <= 80 else text[:77] + "..."}
+
+
+class _State(threading.local):
+    recorder: Recorder | None = None
+
+
+_state = _State()
+
+
+def active_recorder() -> Recorder | None:
+    return _state.recorder
+
+
+@contextmanager
+def recording(recorder: Recorder):
+    """Make this thread's reverse-mode traces record into ``recorder`` (nested recordings are not supported)."""
+    if _state.recorder is not None:
+        raise RuntimeError("gradviz.trace can't run inside another gradviz.trace; trace the outer function only.")
+    session = backward.session
+    saved = session.node_type, session.observer
+    _state.recorder = recorder
+    session.node_type, session.observer = RecordNode, recorder
+    try:
+        yield recorder
+    finally:
+        session.node_type, session.observer = saved
+        _state.recorder = None
+        recorder.release()
+
+
+def is_recorded(x: Any) -> bool:
+    return type(x) in box_types and isinstance(x._node, RecordNode)

@@ -1,0 +1,278 @@
+"""The record of one gradient: the forward graph, the user's code behind it, and every backward step.
+
+``gradviz.trace(fun, *args)`` runs ``fun`` with recording on, then the backward pass from its output, and returns
+a ``Trace``: plain data (node records, step records, scopes, summaries) that the renderer and the debugger read,
+that prints as a text listing, and that round-trips through JSON.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.backward import backward_pass, toposort
+from ..core.containers import pack_container
+from ..core.gcpause import gc_paused
+from ..core.tracer import box_types, getval
+from ..core.tracer import trace as run_traced
+from ..core.vspace import describe, vspace
+from ..core.wrap_util import subvals
+from .recorder import Recorder, RecordNode, Scope, Site, recording
+from .summary import Summary, summarize
+
+__all__ = ["Trace", "NodeRecord", "StepRecord", "Arrival", "Sent", "trace", "tap"]
+
+
+@dataclass
+class NodeRecord:
+    """One node of the forward graph.
+
+    ``args`` has one entry per positional argument: ``{"node": id}`` for a traced one (also in ``parents``),
+    ``{"constant": id}`` for an array or float constant (a node of role "constant"), else ``{"repr": text}``.
+    """
+
+    id: int
+    primitive: str | None
+    role: str  # "input", "operation", "output" or "constant"
+    parents: list[tuple[int, int]]  # (argnum, parent id)
+    args: list[dict]
+    kwargs: dict[str, dict]
+    value: Summary
+    site: Site | None
+    code: str | None  # the text of the user's line
+    scope: int | None
+    on_path: bool
+    level: int
+    made_by: int | None  # the node whose backward step (in an inner trace) made this node
+    name: str | None = None  # from gradviz.tap
+
+
+@dataclass
+class Arrival:
+    """An outgrad contribution: what ``child``'s VJP (for its argument ``argnum``) sent to a node."""
+
+    child: int | None  # None for the cotangent the backward pass starts with
+    argnum: int | None
+    value: Summary
+
+
+@dataclass
+class Sent:
+    """What a node's VJP sent to one parent."""
+
+    argnum: int
+    parent: int
+    value: Summary
+
+
+@dataclass
+class StepRecord:
+    """One step of a backward pass: the outgrads that reached ``node``, their sum, and what its VJP sent on."""
+
+    index: int
+    node: int
+    level: int
+    arrived: list[Arrival]
+    outgrad: Summary
+    sent: list[Sent]
+
+
+class Trace:
+    """The record of one traced gradient. ``value`` and ``grad`` are what value_and_grad returns.
+
+    ``nodes`` (in forward order) and ``steps`` (in the order run) are built from the recorder's notes the first
+    time they are read, so recording itself stays cheap.
+    """
+
+    def __init__(self, function: str, argnum: int | tuple, value: Any, grad: Any, nodes: list[NodeRecord] | None,
+                 steps: list[StepRecord] | None, scopes: list[Scope], keep_values: bool = False,
+                 recorder: Recorder | None = None) -> None:
+        self.function, self.argnum, self.value, self.grad = function, argnum, value, grad
+        self.scopes, self.keep_values = scopes, keep_values
+        self._nodes, self._steps, self._recorder = nodes, steps, recorder
+        self._by_id: dict[int, NodeRecord] | None = None
+
+    @property
+    def nodes(self) -> list[NodeRecord]:
+        if self._nodes is None:
+            self._nodes, self._steps = _build(self._recorder)
+            self._recorder = None
+        return self._nodes
+
+    @property
+    def steps(self) -> list[StepRecord]:
+        if self._steps is None:
+            self.nodes  # noqa: B018 (builds both)
+        return self._steps
+
+    def node(self, node_id: int) -> NodeRecord:
+        if self._by_id is None:
+            self._by_id = {node.id: node for node in self.nodes}
+        return self._by_id[node_id]
+
+    def find(self, name: str) -> NodeRecord:
+        """The node labelled ``name`` with gradviz.tap."""
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        names = sorted({node.name for node in self.nodes if node.name})
+        raise KeyError(f"no node is tapped {name!r}; the tapped names are {names}")
+
+    def grad_of(self, name: str) -> Any:
+        """The gradient (summed outgrad) that reached the node tapped ``name``; None if none reached it."""
+        step = self.step_of(self.find(name).id)
+        return None if step is None else step.outgrad.value
+
+    def step_of(self, node_id: int) -> StepRecord | None:
+        for step in self.steps:
+            if step.node == node_id:
+                return step
+        return None
+
+    def scope_chain(self, scope: int | None) -> list[Scope]:
+        """The scopes from the traced function down to ``scope``."""
+        chain = []
+        while scope is not None:
+            chain.append(self.scopes[scope])
+            scope = self.scopes[scope].parent
+        return chain[::-1]
+
+    def __str__(self) -> str:
+        from .listing import listing
+
+        return listing(self)
+
+    def __repr__(self) -> str:
+        return (f"<Trace of {self.function}: {len(self.nodes)} nodes, {len(self.steps)} backward steps; "
+                "print() it for the listing>")
+
+    def to_json(self, **dump_kwargs: Any) -> str:
+        """The trace as JSON, in the versioned schema of docs/trace-schema.md."""
+        from .serialize import to_json
+
+        return to_json(self, **dump_kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        from .serialize import from_json
+
+        return from_json(text)
+
+
+def tap(x: Any, name: str) -> Any:
+    """``x``, with its node labelled ``name`` in the trace being recorded (a no-op otherwise).
+
+    Read it back with ``Trace.find(name)`` and ``Trace.grad_of(name)``; the renderer shows the name.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"tap: the name must be a str, not {type(name).__name__}")
+    if type(x) in box_types and isinstance(x._node, RecordNode):
+        from .recorder import active_recorder
+
+        recorder = active_recorder()
+        if recorder is not None:
+            recorder.tapped[x._node] = name
+    return x
+
+
+def trace(fun: Callable, *args: Any, argnum: int | tuple[int, ...] = 0, cotangent: Any = None,
+          backward: bool = True, keep_values: bool = False, **kwargs: Any) -> Trace:
+    """Run ``fun(*args, **kwargs)`` with recording on, then the backward pass from its output; return the Trace.
+
+    The output must be a real scalar unless a ``cotangent`` (of the output's shape) is given; ``backward=False``
+    records the forward graph alone. ``keep_values=True`` keeps every value and outgrad, not only summaries.
+    """
+    name = getattr(fun, "__name__", type(fun).__name__)
+    argnums = (argnum,) if isinstance(argnum, int) else tuple(argnum)
+    x = args[argnum] if isinstance(argnum, int) else tuple(args[i] for i in argnums)
+    space = vspace(x)
+    if not space.is_differentiable:
+        raise TypeError(f"trace of {name} (argnum {argnum}): the argument is {describe(x)}, which has no gradient; "
+                        "pass floats (3.0 rather than 3).")
+
+    def fun_of_x(x_box: Any) -> Any:
+        replacements = [(argnum, x_box)] if isinstance(argnum, int) else zip(argnums, x_box)
+        return fun(*subvals(args, replacements), **kwargs)
+
+    recorder = Recorder(keep_values, sys._getframe())
+    grad = None
+    with recording(recorder), gc_paused():
+        start, value, end = run_traced(RecordNode, fun_of_x, x, pack_output=pack_container)
+        if end is not None:
+            recorder.traced(end)
+        if backward:
+            if end is None:
+                grad = space.zeros()
+            else:
+                g = _cotangent(name, value, cotangent)
+                grad = backward_pass(g, end, start, recorder, start.level.hooks)
+                grad = space.zeros() if grad is None else (grad if type(grad) in box_types else space.cast(grad))
+    return Trace(name, argnum, getval(value), grad, None, None, recorder.scopes, keep_values, recorder)
+
+
+def _cotangent(name: str, value: Any, cotangent: Any) -> Any:
+    out_space = vspace(value)
+    if cotangent is None:
+        if getattr(out_space, "size", 0) != 1 or out_space.iscomplex or not hasattr(out_space, "ndim"):
+            raise TypeError(
+                f"trace of {name}: the output is {describe(value)}, not a real scalar; pass cotangent= (an array of "
+                "the output's shape) to start the backward pass, or backward=False for the forward graph alone."
+            )
+        return out_space.ones()
+    if vspace(cotangent) != out_space:
+        raise ValueError(f"trace of {name}: the cotangent is {describe(cotangent)} but the output is "
+                         f"{describe(value)}; they must match.")
+    return cotangent
+
+
+def _build(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecord]]:
+    outputs = set(recorder.outputs)
+    on_path = set().union(*(toposort(output) for output in outputs))
+    code_of: dict[tuple, str | None] = {}
+    records = []
+    for node_id, summary, site, scope in recorder.constant_records:
+        records.append(NodeRecord(node_id, None, "constant", [], [], {}, _summary(summary), _site(site),
+                                  _code(site, code_of), scope, False, 0, None))
+    for node in recorder.nodes:
+        role = "input" if node.fun is None else ("output" if node in outputs else "operation")
+        parent_ids = [parent.id for parent in node.parents]
+        parents = list(zip(node.argnums, parent_ids))
+        if node.args is None:  # every argument traced
+            args = [{"node": parent_id} for parent_id in parent_ids]
+        else:
+            traced = dict(parents)
+            args = [{"node": traced[i]} if arg is None else arg for i, arg in enumerate(node.args)]
+        records.append(NodeRecord(
+            node.id, None if node.fun is None else node.fun.qualname, role, parents, args, node.kwarg_reprs or {},
+            _summary(node.summary), _site(node.site), _code(node.site, code_of), node.scope, node in on_path,
+            node.level.depth, node.made_by, recorder.tapped.get(node),
+        ))
+    records.sort(key=lambda record: record.id)
+    steps = [StepRecord(i, node.id, node.level.depth,
+                        [Arrival(child, argnum, _summary(summary)) for child, argnum, summary in arrived],
+                        _summary(outgrad), [Sent(argnum, parent, _summary(part)) for argnum, parent, part in sent])
+             for i, (node, arrived, outgrad, sent) in enumerate(recorder.steps)]
+    return records, steps
+
+
+def _summary(brief: Any) -> Summary:
+    return brief if type(brief) is Summary else summarize(brief, keep=True)
+
+
+def _site(site: tuple | None) -> Site | None:
+    if site is None:
+        return None
+    code, line = site
+    return Site(code.co_filename, line, code.co_name)
+
+
+def _code(site: tuple | None, cache: dict) -> str | None:
+    if site is None:
+        return None
+    key = (site[0].co_filename, site[1])
+    if key not in cache:
+        cache[key] = linecache.getline(*key).strip() or None
+    return cache[key]
