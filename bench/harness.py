@@ -66,7 +66,8 @@ def _load_gradviz() -> SimpleNamespace:
     use_repo_gradviz()
     gradviz = importlib.import_module("gradviz")
     gnp = importlib.import_module("gradviz.numpy")
-    return SimpleNamespace(np=gnp, grad=gradviz.grad, hessian=gradviz.hessian, version=_version("gradviz", gradviz),
+    return SimpleNamespace(np=gnp, grad=gradviz.grad, hessian=gradviz.hessian, module=gradviz,
+                           version=_version("gradviz", gradviz),
                            path=str(Path(gradviz.__file__).parent))
 
 

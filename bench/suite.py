@@ -314,12 +314,61 @@ def bench_chain100k(settings: Settings) -> BenchResult:
     return result
 
 
+# --- 6. recording overhead --------------------------------------------------------------------------------------
+
+def record_cases(settings: Settings) -> list[Case]:
+    """Plain gradviz.grad (as the reference, key "hand") against gradviz.trace of the same gradient."""
+    skip = skip_reason(settings, "gradviz")
+    if skip:
+        return [Case("hand", "grad (plain)", skip=skip), Case("gradviz", "trace (recorded)", skip=skip)]
+    lib = settings.libs["gradviz"]
+    trace = lib.module.trace
+    cases = []
+    n = 1000
+    chain = lambda x: P.chain(lib.np, x, n)  # noqa: E731
+    cases.append(Case("hand", f"chain {n}: grad (plain)", thunk=lambda: lib.grad(chain)(P.CHAIN_X0)))
+    cases.append(Case("gradviz", f"chain {n}: trace", thunk=lambda: trace(chain, P.CHAIN_X0),
+                      to_numpy=lambda t: np.asarray(t.grad)))
+    return cases
+
+
+def record_mlp_cases(settings: Settings) -> list[Case]:
+    skip = skip_reason(settings, "gradviz")
+    if skip:
+        return [Case("hand", "grad (plain)", skip=skip), Case("gradviz", "trace (recorded)", skip=skip)]
+    lib = settings.libs["gradviz"]
+    params, X, Y = P.mlp_data(_rng())
+    loss = lambda p: P.mlp_loss(lib.np, p, X, Y)  # noqa: E731
+    return [Case("hand", "mlp: grad (plain)", thunk=lambda: lib.grad(loss)(params)),
+            Case("gradviz", "mlp: trace", thunk=lambda: lib.module.trace(loss, params),
+                 to_numpy=lambda t: [np.asarray(a) for a in t.grad])]
+
+
+def bench_record(settings: Settings) -> BenchResult:
+    """The cost of recording: gradviz.trace (forward graph, sites, scopes, summaries, backward steps) over grad."""
+    chain_rows = run_cases(record_cases(settings), settings, tol=1e-12)
+    mlp_rows = run_cases(record_mlp_cases(settings), settings, tol=1e-12)
+    result = BenchResult(
+        "record", "recording overhead: gradviz.trace against plain gradviz.grad of the same function "
+        "(here 'x hand' means: relative to plain grad)", {"chain": 1000, "mlp": "as the mlp benchmark"},
+        chain_rows + mlp_rows)
+    for rows, what, limit in ((chain_rows, "trace / grad, scalar chain", 2.0), (mlp_rows, "trace / grad, MLP", 1.05)):
+        plain, traced = rows[0], rows[1]
+        if plain.times and traced.times and traced.status == "ok":
+            ratio = traced.median / plain.median
+            result.targets.append(Target(what, f"<= {limit}x", f"{ratio:.3g}x", ratio <= limit))
+        else:
+            result.targets.append(Target(what, f"<= {limit}x", "-", None))
+    return result
+
+
 BENCHMARKS: dict[str, Callable[[Settings], BenchResult]] = {
     "scalar_chain": bench_scalar_chain,
     "mlp": bench_mlp,
     "elementwise": bench_elementwise,
     "hessian": bench_hessian,
     "chain100k": bench_chain100k,
+    "record": bench_record,
 }
 
 

@@ -166,3 +166,20 @@ def test_extract():
     x = onp.random.randn(3, 4)
     check_grads(lambda x: np.extract(x > 0, x) ** 3)(x)
     assert onp.array_equal(grad(lambda x: np.sum(np.extract(x > 0, x)))(x), (x > 0).astype(float))
+
+
+def test_bincount_is_linear_in_its_weights():
+    index = onp.array([0, 1, 1, 3])
+    weights = onp.array([1.0, 2.0, 3.0, 4.0])
+    check_grads(lambda w: np.bincount(index, w, 6))(weights)
+    # d/dw sum(bincount(i, w)^2) = 2 * bins[i]
+    assert onp.allclose(grad(lambda w: np.sum(np.bincount(index, w) ** 2))(weights), [2.0, 10.0, 10.0, 8.0])
+    assert onp.array_equal(np.bincount(index), onp.bincount(index))
+
+
+@pytest.mark.parametrize("histogram, args", [("histogram", ()), ("histogram2d", (onp.array([0.2, 0.4, 0.6]),)),
+                                             ("histogramdd", ())])
+def test_histogram_refuses_traced_weights_rather_than_dropping_them(histogram, args):
+    samples = onp.array([0.1, 0.5, 0.9]) if histogram != "histogramdd" else onp.array([[0.1], [0.5], [0.9]])
+    with pytest.raises(NotImplementedError, match=f"numpy.{histogram}: its weights argument is traced"):
+        grad(lambda w: np.sum(getattr(np, histogram)(samples, *args, bins=2, weights=w)[0]))(onp.ones(3))

@@ -65,6 +65,9 @@ def test_interp():
     check_grads(lambda x: np.interp(x, xp, fp, period=2.5))(turns)
     check_grads(lambda fp: np.interp(x, xp, fp))(fp + 1j * _randn(4))
     check_grads(lambda fp: np.interp(x, xp, fp))(fp.astype(onp.float32))
+    inside = onp.array([-0.7, 0.1, 0.33, 1.2])  # the sample points move the line too (away from the knots)
+    check_grads(lambda xp: np.interp(inside, xp, fp))(xp)
+    check_grads(lambda xp: np.interp(turns, xp, fp, period=2.5))(xp)
     # closed form: slope of the segment in x, hat-function weights in fp, zero slope outside
     slopes = grad(lambda x: np.sum(np.interp(x, xp, fp)))(x)
     assert onp.allclose(slopes, [0, fp[1] - fp[0], (fp[2] - fp[1]) / 0.5, (fp[2] - fp[1]) / 0.5,

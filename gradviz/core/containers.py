@@ -50,6 +50,13 @@ class SequenceBox(Box):
     def index(self, value: Any) -> int:
         return self._value.index(value)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            f"item assignment on a traced {type(getval(self)).__name__} can't be followed by the trace. Build a new "
+            "one instead, e.g. items = list(items); items[i] = new (on a plain list of the items), or "
+            "items[:i] + [new] + items[i + 1:]."
+        )
+
 
 class DictBox(Box):
     """A traced dict."""
@@ -79,6 +86,12 @@ class DictBox(Box):
 
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self._value else default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(
+            f"item assignment on a traced dict ({key!r}) can't be followed by the trace. Build a new dict instead: "
+            f"params = {{**params, {key!r}: new_value}}."
+        )
 
 
 SequenceBox.register(tuple)

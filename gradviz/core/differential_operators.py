@@ -36,6 +36,11 @@ def _check_input(op: str, fun: Callable, x: Any) -> None:
     except TypeError as error:
         raise TypeError(f"{_where(op, fun)}: can't differentiate with respect to this argument: {error}") from None
     if not space.is_differentiable:
+        if getattr(space, "dtype", None) is not None and space.dtype.kind == "O":
+            raise TypeError(
+                f"{_where(op, fun)}: the argument is an object array (dtype=object), whose elements gradviz can't "
+                "follow. Convert it to numbers first: x.astype(float)."
+            )
         raise TypeError(
             f"{_where(op, fun)}: the argument is {describe(x)}, an integer or boolean value, which has no "
             "gradient. Pass a float (3.0 rather than 3) or an array of floats (x.astype(float))."

@@ -125,6 +125,8 @@ def getval(x: Any) -> Any:
 class Primitive:
     """A function the tracer treats as one step: traced values are unboxed around the call and the result boxed."""
 
+    # For NumPy's functions: args with lists of traced values made into traced arrays (np.sum([a, b])), or None.
+    pack_arguments: Callable | None = None
     # Where a NumPy function takes ``out`` (an array it writes into, which a trace can't follow), or None.
     out_position: int | None = None
 
@@ -144,7 +146,13 @@ class Primitive:
         if top is None:
             if kwargs:
                 _reject_boxed_kwargs(self, kwargs)
-            return self.fun(*args, **kwargs)
+            try:
+                return self.fun(*args, **kwargs)
+            except TypeError:  # costs nothing until raised: maybe traced values hidden in a list
+                packed = self.pack_arguments(args) if self.pack_arguments is not None else None
+                if packed is None:
+                    raise
+            return self(*packed, **kwargs)
         if kwargs:
             _reject_boxed_kwargs(self, kwargs)
         position = self.out_position
@@ -233,10 +241,34 @@ def primitive(fun: Callable) -> Primitive:
 
 
 class NoTracePrimitive(Primitive):
-    """A primitive whose output is a constant: it unboxes every argument and records nothing."""
+    """A primitive whose output is a constant: it unboxes every argument and records nothing.
+
+    ``weights`` names an argument (keyword, position) that the output does depend on continuously (histogram's
+    weights): a traced value there is refused, never silently taken as a constant.
+    """
+
+    weights: tuple[str, int] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fun(*[getval(a) for a in args], **{k: getval(v) for k, v in kwargs.items()})
+        if self.weights is not None:
+            name, position = self.weights
+            given = kwargs.get(name, args[position] if len(args) > position else None)
+            if type(given) in box_types:
+                raise NotImplementedError(
+                    f"{self.qualname}: its {name} argument is traced, but gradviz takes {self.name}'s output as a "
+                    f"constant, which would make the gradient in {name} silently zero. Write it with "
+                    f"differentiable pieces, e.g. np.bincount(np.digitize(x, edges) - 1, {name}, len(edges) - 1)."
+                )
+        return self.fun(*[_constant(a) for a in args], **{k: _constant(v) for k, v in kwargs.items()})
+
+
+def _constant(value: Any) -> Any:
+    """``value`` with every box taken off, inside lists and tuples too (np.argmax([a, b]))."""
+    if type(value) in box_types:
+        return getval(value)
+    if type(value) in (list, tuple) and any(type(item) in box_types or type(item) in (list, tuple) for item in value):
+        return type(value)(_constant(item) for item in value)
+    return value
 
 
 def notrace_primitive(fun: Callable) -> NoTracePrimitive:

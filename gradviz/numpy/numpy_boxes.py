@@ -122,7 +122,13 @@ class ArrayBox(Box):
         )
 
     def __float__(self) -> float:
-        raise TypeError(self._detach_message("float()"))
+        raise TypeError(self._detach_message("float()") + " Python's math functions (math.sin, math.exp, ...) call "
+                        "float(): use np.sin, np.exp, ... from gradviz.numpy instead.")
+
+    def __round__(self, ndigits: int | None = None):
+        if ndigits is None:
+            raise TypeError(self._detach_message("round()") + " For rounding as an array, use np.round(x).")
+        return _f("round")(self, ndigits)
 
     def __int__(self) -> int:
         raise TypeError(self._detach_message("int()"))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core.tracer import NoTracePrimitive, Primitive
+from ..core.tracer import NoTracePrimitive, Primitive, box_types
 
 __all__ = ["wrap_namespace", "NONDIFFERENTIABLE"]
 
@@ -27,7 +27,7 @@ NONDIFFERENTIABLE = frozenset("""
     bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_invert bitwise_left_shift bitwise_right_shift
     bitwise_count invert left_shift right_shift gcd lcm packbits unpackbits
     argmax argmin argsort argpartition argwhere nonzero flatnonzero searchsorted digitize lexsort
-    count_nonzero bincount histogram histogram2d histogramdd histogram_bin_edges
+    count_nonzero histogram histogram2d histogramdd histogram_bin_edges
     unique unique_all unique_counts unique_inverse unique_values intersect1d union1d setdiff1d setxor1d
     zeros ones empty zeros_like ones_like empty_like arange eye identity tri indices diag_indices
     diag_indices_from tril_indices tril_indices_from triu_indices triu_indices_from mask_indices
@@ -60,6 +60,22 @@ def _out_position(fun: Any) -> int:
     return positional.index("out") if "out" in positional else _KEYWORD_ONLY
 
 
+def _holds_box(value: Any) -> bool:
+    if type(value) in box_types:
+        return True
+    return isinstance(value, (list, tuple)) and any(_holds_box(item) for item in value)
+
+
+def _pack_arguments(args: tuple) -> tuple | None:
+    """``args`` with each list or tuple that holds traced values made one traced array (np.sum([a, b])), or
+    None if there is no such argument. Tried only after NumPy refused the arguments as they were."""
+    if not any(isinstance(arg, (list, tuple)) and _holds_box(arg) for arg in args):
+        return None
+    from .wrapped import array
+
+    return tuple(array(arg) if isinstance(arg, (list, tuple)) and _holds_box(arg) else arg for arg in args)
+
+
 def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int, Primitive]) -> None:
     """Put a primitive for each public function of ``source`` (a module's vars) into ``target``.
 
@@ -81,6 +97,7 @@ def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int
             wrapped = NoTracePrimitive(obj, qualname) if canonical in NONDIFFERENTIABLE or name in \
                 NONDIFFERENTIABLE else Primitive(obj, qualname)
             wrapped.out_position = _out_position(obj)
+            wrapped.pack_arguments = _pack_arguments
             cache[id(obj)] = wrapped
         target[name] = wrapped
 
@@ -89,8 +106,15 @@ _primitive_cache: dict[int, Primitive] = {}
 _public_versions: dict[int, Any] = {}  # id(NumPy function) -> the gradviz.numpy function a user would call
 
 
+# Constant-valued functions whose output still depends continuously on one argument: traced values there are refused.
+_WEIGHTS = {"histogram": ("weights", 4), "histogram2d": ("weights", 5), "histogramdd": ("weights", 4)}
+
+
 def wrap_numpy(source_module: Any, target: dict, module_name: str) -> None:
     wrap_namespace(vars(source_module), target, module_name, _primitive_cache)
+    for name, weights in _WEIGHTS.items():
+        if isinstance(target.get(name), NoTracePrimitive):
+            target[name].weights = weights
 
 
 def publish(source_module: Any, namespace: dict) -> None:

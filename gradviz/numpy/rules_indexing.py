@@ -136,3 +136,8 @@ defjvp(anp.compress, None, "same")
 defvjp(anp.extract, None, lambda ans, condition, x: _put_back(
     x, _np.unravel_index(_np.flatnonzero(_np.asarray(condition)), shape_of(x))))
 defjvp(anp.extract, None, "same")
+
+
+# bincount(x, weights) sums the weights into bins: linear in the weights, whose gradient reads g at each bin.
+defvjp(anp.bincount, None, lambda ans, x, weights=None, minlength=0: lambda g: anp.take(g, _np.asarray(x)))
+defjvp(anp.bincount, None, "same")

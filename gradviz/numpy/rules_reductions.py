@@ -240,7 +240,10 @@ defjvp(anp.cumprod, _cumprod_jvp)
 
 def _extremum_weights(ans, x, axis, keepdims, where=None):
     """1/count at the elements equal to the extremum (count = how many tie), 0 elsewhere; a constant."""
-    mask = _np.asarray(getval(x)) == _broadcast_ans(ans, x, axis, keepdims)
+    values, extremum = _np.asarray(getval(x)), _broadcast_ans(ans, x, axis, keepdims)
+    mask = values == extremum
+    if values.dtype.kind in "fc" and _np.isnan(extremum).any():  # a NaN wins (it propagates): it gets g
+        mask = mask | (_np.isnan(values) & _np.isnan(extremum))
     if where is not None:
         mask = mask & where
     if not shape_of(x):

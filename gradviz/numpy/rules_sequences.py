@@ -147,15 +147,17 @@ def _interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         period = abs(float(period))
         x = x - _np.floor(_np.asarray(getval(x)) / period) * period
+        xp = anp.remainder(xp, period)
         xp_raw = xp_raw % period
         order = _np.argsort(xp_raw, kind="stable")
         xp_raw = _np.concatenate([xp_raw[order][-1:] - period, xp_raw[order], xp_raw[order][:1] + period])
+        xp = anp.concatenate([anp.take(xp, order[-1:]) - period, anp.take(xp, order), anp.take(xp, order[:1]) + period])
         order = _np.concatenate([order[-1:], order, order[:1]])
         fp = anp.take(fp, order)
         left = right = None
     x_raw = _np.asarray(getval(x), float)
     i = _np.clip(_np.searchsorted(xp_raw, x_raw, side="right") - 1, 0, len(xp_raw) - 2)
-    x0, x1 = xp_raw[i], xp_raw[i + 1]
+    x0, x1 = anp.take(xp, i), anp.take(xp, i + 1)  # traced too: the sample points move the line
     t = (x - x0) / (x1 - x0)
     f0, f1 = anp.take(fp, i), anp.take(fp, i + 1)
     y = f0 + t * (f1 - f0)

@@ -131,7 +131,10 @@ def repeat_to_match(g: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 def balanced_eq(x: Any, ans: Any, y: Any) -> Any:
     """Where ``x`` is the max/min ``ans``: 1, or 1/2 where ``x`` ties with ``y``; 0 elsewhere (in ans's precision)."""
     x, ans, y = _raw(x), _raw(ans), _raw(y)
-    mask = _np.where(x == ans, _np.where(x == y, 0.5, 1.0), 0.0)
+    with _np.errstate(invalid="ignore"):
+        won = (x == ans) | (_np.isnan(x) & _np.isnan(ans))  # a NaN that propagates wins, and gets g
+        tie = (x == y) | (_np.isnan(x) & _np.isnan(y))
+    mask = _np.where(won, _np.where(tie, 0.5, 1.0), 0.0)
     return mask.astype(_np.result_type(dtype_of(ans), _np.float32), copy=False)
 
 
