@@ -60,6 +60,13 @@ def _out_position(fun: Any) -> int:
     return positional.index("out") if "out" in positional else _KEYWORD_ONLY
 
 
+# Functions whose list arguments are sequences of arrays, not one array: packing them would change the meaning.
+_TAKES_SEQUENCES = frozenset("""
+    block piecewise select choose concatenate concat stack hstack vstack dstack column_stack row_stack
+    multi_dot lexsort savez savez_compressed einsum einsum_path broadcast_arrays meshgrid ix_ unstack
+""".split())
+
+
 def _holds_box(value: Any) -> bool:
     if type(value) in box_types:
         return True
@@ -97,7 +104,8 @@ def wrap_namespace(source: dict, target: dict, module_name: str, cache: dict[int
             wrapped = NoTracePrimitive(obj, qualname) if canonical in NONDIFFERENTIABLE or name in \
                 NONDIFFERENTIABLE else Primitive(obj, qualname)
             wrapped.out_position = _out_position(obj)
-            wrapped.pack_arguments = _pack_arguments
+            if canonical not in _TAKES_SEQUENCES:
+                wrapped.pack_arguments = _pack_arguments
             cache[id(obj)] = wrapped
         target[name] = wrapped
 

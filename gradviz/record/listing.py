@@ -21,10 +21,10 @@ MAX_LINES = 200  # above this many nodes (or steps), the middle is elided
 def listing(trace: Trace, max_lines: int = MAX_LINES) -> str:
     lines = [f"trace of {trace.function} (argnum {trace.argnum}): {len(trace.nodes)} nodes, "
              f"{len(trace.steps)} backward steps", f"value {_value(trace.value)}", "forward:"]
-    lines += _elide([node_line(trace, node) for node in trace.nodes], max_lines)
+    lines += _elided(trace.nodes, lambda node: node_line(trace, node), max_lines)
     if trace.steps:
         lines.append("backward:")
-        lines += _elide([step_line(trace, step) for step in trace.steps], max_lines)
+        lines += _elided(trace.steps, lambda step: step_line(trace, step), max_lines)
     return "\n".join(lines)
 
 
@@ -58,7 +58,12 @@ def step_line(trace: Trace, step: StepRecord) -> str:
     arrived = ", ".join("seed" if a.child is None else f"%{a.child}" for a in step.arrived)
     sent = "; ".join(f"%{s.parent} <- {format_summary(s.value)}" for s in step.sent)
     line = f"step {step.index}: %{step.node} {name}  outgrad {format_summary(step.outgrad)} (from {arrived})"
-    return "  " * (step.level + 1) + line + (f"  sends {sent}" if sent else "")
+    if sent:
+        line += f"  sends {sent}"
+    bad = [s.value for s in step.sent if not s.value.finite] + ([step.outgrad] if not step.outgrad.finite else [])
+    if bad:
+        line += f"  !! {sum(b.nan for b in bad)} NaN, {sum(b.inf for b in bad)} Inf"
+    return "  " * (step.level + 1) + line
 
 
 def format_summary(summary: Summary) -> str:
@@ -83,8 +88,10 @@ def _value(value: object) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-def _elide(lines: list[str], max_lines: int) -> list[str]:
-    if len(lines) <= max_lines:
-        return lines
+def _elided(records: list, line_of, max_lines: int) -> list[str]:
+    """One line per record; above ``max_lines``, the first and last halves, and a count of the rest."""
+    if len(records) <= max_lines:
+        return [line_of(record) for record in records]
     half = max_lines // 2
-    return lines[:half] + [f"    ... {len(lines) - 2 * half} more ..."] + lines[-half:]
+    return ([line_of(record) for record in records[:half]] + [f"    ... {len(records) - 2 * half} more ..."]
+            + [line_of(record) for record in records[-half:]])

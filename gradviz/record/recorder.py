@@ -180,6 +180,8 @@ class Recorder:
             node.value = None
         self._scope_of_frame.clear()  # and the frames (with their locals)
         self._only_arrival.clear()
+        self.constants.clear()  # the constant arrays themselves (their summaries stay)
+        self.boundary = None
 
     def describe(self, node: Any) -> str | None:
         site = getattr(node, "site", None)

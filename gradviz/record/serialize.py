@@ -76,10 +76,18 @@ def from_dict(data: dict) -> Trace:
     if data.get("version") != VERSION:
         raise ValueError(f"gradviz trace schema version {data.get('version')!r} is not supported (this gradviz "
                          f"reads version {VERSION}); upgrade gradviz to read it.")
+    sites: dict[tuple, Site] = {}
+
+    def site(data: dict | None) -> Site | None:
+        if data is None:
+            return None
+        key = (data["file"], data["line"], data["function"])
+        return sites.get(key) or sites.setdefault(key, Site(*key))
+
     nodes = [
         NodeRecord(n["id"], n["primitive"], n["role"], [tuple(p) for p in n["parents"]], n["args"], n["kwargs"],
-                   decode_summary(n["value"]), None if n["site"] is None else Site(**n["site"]), n["code"],
-                   n["scope"], n["on_path"], n["level"], n["made_by"], n["name"])
+                   decode_summary(n["value"]), site(n["site"]), n["code"], n["scope"], n["on_path"], n["level"],
+                   n["made_by"], n["name"])
         for n in data["nodes"]
     ]
     steps = [
@@ -100,6 +108,8 @@ def from_dict(data: dict) -> Trace:
 def encode_number(x: Any) -> Any:
     if x is None or isinstance(x, (bool, int, str)):
         return x
+    if isinstance(x, list):  # a complex number kept as [re, im]
+        return [encode_number(part) for part in x]
     if isinstance(x, complex):
         return [encode_number(x.real), encode_number(x.imag)]
     x = float(x)
@@ -154,6 +164,9 @@ def _key(key: Any) -> Any:
 
 
 def encode_summary(summary: Summary) -> dict:
+    if summary.kind == "array" and summary.shape == () and summary.value is None and summary.dtype.startswith(
+            "float") and len(summary.head) == 1:  # a real scalar: the number says it all
+        return {"kind": "scalar", "dtype": summary.dtype, "x": encode_number(summary.head[0])}
     return {
         "kind": summary.kind, "shape": list(summary.shape), "dtype": summary.dtype,
         "min": encode_number(summary.min), "max": encode_number(summary.max), "mean": encode_number(summary.mean),
@@ -165,6 +178,9 @@ def encode_summary(summary: Summary) -> dict:
 
 
 def decode_summary(data: dict) -> Summary:
+    if data["kind"] == "scalar":
+        x = float(decode_number(data["x"]))
+        return Summary("array", (), data["dtype"], x, x, x, abs(x), int(x != x), int(x - x != 0 and x == x), [x])
     return Summary(
         data["kind"], tuple(data["shape"]), data["dtype"], decode_number(data["min"]), decode_number(data["max"]),
         decode_number(data["mean"]), decode_number(data["norm"]), data["nan"], data["inf"],

@@ -26,7 +26,7 @@ from .summary import Summary, summarize
 __all__ = ["Trace", "NodeRecord", "StepRecord", "Arrival", "Sent", "trace", "tap"]
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeRecord:
     """One node of the forward graph.
 
@@ -50,7 +50,7 @@ class NodeRecord:
     name: str | None = None  # from gradviz.tap
 
 
-@dataclass
+@dataclass(slots=True)
 class Arrival:
     """An outgrad contribution: what ``child``'s VJP (for its argument ``argnum``) sent to a node."""
 
@@ -59,7 +59,7 @@ class Arrival:
     value: Summary
 
 
-@dataclass
+@dataclass(slots=True)
 class Sent:
     """What a node's VJP sent to one parent."""
 
@@ -68,7 +68,7 @@ class Sent:
     value: Summary
 
 
-@dataclass
+@dataclass(slots=True)
 class StepRecord:
     """One step of a backward pass: the outgrads that reached ``node``, their sum, and what its VJP sent on."""
 
@@ -232,10 +232,25 @@ def _build(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecord]]:
     outputs = set(recorder.outputs)
     on_path = set().union(*(toposort(output) for output in outputs))
     code_of: dict[tuple, str | None] = {}
+    site_of: dict[tuple, Site] = {}
+    tapped = recorder.tapped
+    summaries: dict[int, Summary] = {}  # one Summary per recorded scalar (sent, arrived and summed: one object)
+
+    def summary_of(brief: Any, keep: bool = False) -> Summary:
+        if type(brief) is Summary:
+            return brief
+        known = summaries.get(id(brief))
+        if known is None or keep:
+            known = summarize(brief, keep=keep)
+            if not keep:
+                summaries[id(brief)] = known
+        return known
+
     records = []
-    for node_id, summary, site, scope in recorder.constant_records:
-        records.append(NodeRecord(node_id, None, "constant", [], [], {}, _summary(summary), _site(site),
-                                  _code(site, code_of), scope, False, 0, None))
+    for node_id, brief, site, scope in recorder.constant_records:
+        records.append(NodeRecord(node_id, None, "constant", [], [], {}, summary_of(brief, recorder.keep_values),
+                                  _site(site, site_of), _code(site, code_of), scope, False, 0, None))
+    keep = recorder.keep_values
     for node in recorder.nodes:
         role = "input" if node.fun is None else ("output" if node in outputs else "operation")
         parent_ids = [parent.id for parent in node.parents]
@@ -247,26 +262,27 @@ def _build(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecord]]:
             args = [{"node": traced[i]} if arg is None else arg for i, arg in enumerate(node.args)]
         records.append(NodeRecord(
             node.id, None if node.fun is None else node.fun.qualname, role, parents, args, node.kwarg_reprs or {},
-            _summary(node.summary), _site(node.site), _code(node.site, code_of), node.scope, node in on_path,
-            node.level.depth, node.made_by, recorder.tapped.get(node),
+            summary_of(node.summary, keep), _site(node.site, site_of), _code(node.site, code_of), node.scope,
+            node in on_path, node.level.depth, node.made_by, tapped.get(node),
         ))
     records.sort(key=lambda record: record.id)
     steps = [StepRecord(i, node.id, node.level.depth,
-                        [Arrival(child, argnum, _summary(summary)) for child, argnum, summary in arrived],
-                        _summary(outgrad), [Sent(argnum, parent, _summary(part)) for argnum, parent, part in sent])
+                        [Arrival(child, argnum, summary_of(part, keep)) for child, argnum, part in arrived],
+                        summary_of(outgrad, keep or node in tapped),
+                        [Sent(argnum, parent, summary_of(part, keep)) for argnum, parent, part in sent])
              for i, (node, arrived, outgrad, sent) in enumerate(recorder.steps)]
     return records, steps
 
 
-def _summary(brief: Any) -> Summary:
-    return brief if type(brief) is Summary else summarize(brief, keep=True)
-
-
-def _site(site: tuple | None) -> Site | None:
+def _site(site: tuple | None, cache: dict) -> Site | None:
+    """The Site of (code, line): one object per line of code (a loop makes many nodes on one line)."""
     if site is None:
         return None
-    code, line = site
-    return Site(code.co_filename, line, code.co_name)
+    known = cache.get(site)
+    if known is None:
+        code, line = site
+        known = cache[site] = Site(code.co_filename, line, code.co_name)
+    return known
 
 
 def _code(site: tuple | None, cache: dict) -> str | None:
