@@ -316,32 +316,28 @@ def bench_chain100k(settings: Settings) -> BenchResult:
 
 # --- 6. recording overhead --------------------------------------------------------------------------------------
 
-def record_cases(settings: Settings) -> list[Case]:
-    """Plain gradviz.grad (as the reference, key "hand") against gradviz.trace of the same gradient."""
+def _record_pair(settings: Settings, name: str, fun: Callable, x: object, to_numpy: Callable) -> list[Case]:
+    """Plain gradviz.grad (as the reference, key "hand") and gradviz.trace of the same gradient."""
     skip = skip_reason(settings, "gradviz")
     if skip:
-        return [Case("hand", "grad (plain)", skip=skip), Case("gradviz", "trace (recorded)", skip=skip)]
+        return [Case("hand", f"{name}: grad (plain)", skip=skip), Case("gradviz", f"{name}: trace", skip=skip)]
     lib = settings.libs["gradviz"]
-    trace = lib.module.trace
-    cases = []
+    return [Case("hand", f"{name}: grad (plain)", thunk=lambda: lib.grad(fun)(x)),
+            Case("gradviz", f"{name}: trace", thunk=lambda: lib.module.trace(fun, x), to_numpy=to_numpy)]
+
+
+def record_cases(settings: Settings) -> list[Case]:
     n = 1000
-    chain = lambda x: P.chain(lib.np, x, n)  # noqa: E731
-    cases.append(Case("hand", f"chain {n}: grad (plain)", thunk=lambda: lib.grad(chain)(P.CHAIN_X0)))
-    cases.append(Case("gradviz", f"chain {n}: trace", thunk=lambda: trace(chain, P.CHAIN_X0),
-                      to_numpy=lambda t: np.asarray(t.grad)))
-    return cases
+    gnp = settings.libs["gradviz"].np if "gradviz" in settings.libs else None
+    return _record_pair(settings, f"chain {n}", lambda x: P.chain(gnp, x, n), P.CHAIN_X0,
+                        lambda t: np.asarray(t.grad))
 
 
 def record_mlp_cases(settings: Settings) -> list[Case]:
-    skip = skip_reason(settings, "gradviz")
-    if skip:
-        return [Case("hand", "grad (plain)", skip=skip), Case("gradviz", "trace (recorded)", skip=skip)]
-    lib = settings.libs["gradviz"]
     params, X, Y = P.mlp_data(_rng())
-    loss = lambda p: P.mlp_loss(lib.np, p, X, Y)  # noqa: E731
-    return [Case("hand", "mlp: grad (plain)", thunk=lambda: lib.grad(loss)(params)),
-            Case("gradviz", "mlp: trace", thunk=lambda: lib.module.trace(loss, params),
-                 to_numpy=lambda t: [np.asarray(a) for a in t.grad])]
+    gnp = settings.libs["gradviz"].np if "gradviz" in settings.libs else None
+    return _record_pair(settings, "mlp", lambda p: P.mlp_loss(gnp, p, X, Y), params,
+                        lambda t: [np.asarray(a) for a in t.grad])
 
 
 def bench_record(settings: Settings) -> BenchResult:

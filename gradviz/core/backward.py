@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -139,10 +139,13 @@ def toposort(end_node: Node) -> list[Node]:
 _node_id = attrgetter("id")
 
 
-def _node_vjps(node: Node, g: Any) -> list[tuple[int, Node, Any]]:
+def _node_vjps(node: Node, g: Any) -> Sequence[tuple[int, Node, Any]]:
     """[(argnum, parent, gradient)] for one node; zero gradients are left out."""
     fun, args, kwargs, ans = node.fun, node.args, node.kwargs, node.value
     rules = _vjps_by_argnum.get(fun)
+    if rules is not None and len(node.parents) == 1:  # the common case, without building lists
+        maker = rules[node.argnums[0]]
+        return () if maker is None else ((node.argnums[0], node.parents[0], maker(ans, *args, **kwargs)(g)),)
     if rules is not None:
         out = []
         for argnum, parent in zip(node.argnums, node.parents):
@@ -314,14 +317,7 @@ def _observed_backward_pass(g: Any, end_node: Node, start_node: Node | None, obs
             sent = []
             parents = node.parents
             if parents:
-                rules = _vjps_by_argnum.get(node.fun)
-                if rules is not None and len(parents) == 1:
-                    maker = rules[node.argnums[0]]
-                    edges = () if maker is None else (
-                        (node.argnums[0], parents[0], maker(node.value, *node.args, **node.kwargs)(g)),)
-                else:
-                    edges = _node_vjps(node, g)
-                for argnum, parent, ingrad in edges:
+                for argnum, parent, ingrad in _node_vjps(node, g):
                     if ingrad is None:
                         continue
                     value = parent.value

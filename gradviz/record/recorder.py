@@ -86,6 +86,7 @@ class Recorder:
         self.steps: list[dict] = []
         self.arrived: dict[RecordNode, list] = {}  # contributions that reached a node: [(child, argnum, Summary)]
         self._only_arrival: dict[RecordNode, Any] = {}  # a node's only contribution so far, to reuse its summary
+        self._summaries: dict[tuple, tuple] = {}  # (id(value), keep) -> (value, its Summary)
         self.running: list[RecordNode] = []  # the nodes whose VJPs are running now, innermost last
         self.tapped: dict[RecordNode, str] = {}
         self.outputs: list[RecordNode] = []
@@ -129,8 +130,25 @@ class Recorder:
         node_id = next(self.ids)
         self.constants[id(value)] = (node_id, value)  # keeping the value keeps its id unique
         site, scope = self.site_and_scope()
-        self.constant_records.append((node_id, brief(value, self.keep_values), site, scope))
+        self.constant_records.append((node_id, self.brief(value, self.keep_values), site, scope))
         return node_id
+
+    def brief(self, value: Any, keep: bool, remember: bool = True) -> Any:
+        """A real scalar as it is (cheap to keep; summarised later), anything else summarised now, once per object:
+        an array is often a node's value and an item of its container too, or sent to two parents as it is.
+
+        Forward values are remembered (the graph holds them anyway); backward values only within one step, so
+        that the record never keeps a gradient alive longer than the backward pass would.
+        """
+        if type(value) in _SCALARS:
+            return value
+        known = self._summaries.get((id(value), keep))
+        if known is not None and known[0] is value:
+            return known[1]
+        summary = summarize(value, keep)
+        if remember:
+            self._summaries[(id(value), keep)] = (value, summary)  # the value held, so its id stays its own
+        return summary
 
     # --- the observer of make_vjp and of the backward pass
     def traced(self, end_node: Any) -> None:
@@ -148,13 +166,16 @@ class Recorder:
         if arrived is not None and len(arrived) == 1 and only is outgrad and (keep or node not in self.tapped):
             summary = arrived[0][2]  # one contribution, passed on as it is: its summary is the sum's
         else:
-            summary = brief(outgrad, keep or node in self.tapped)
+            summary = self.brief(outgrad, keep or node in self.tapped, remember=False)
         if arrived is None:  # the end node: what arrived is the cotangent the pass started with
             arrived = [(None, None, summary)]
         sent_records = []
         arrivals = self.arrived
+        in_step: dict[int, Any] = {}  # what this VJP sent: the same array to two parents is summarised once
         for argnum, parent, ingrad in sent:
-            ingrad_summary = brief(ingrad, keep)
+            ingrad_summary = in_step.get(id(ingrad))
+            if ingrad_summary is None:
+                ingrad_summary = in_step[id(ingrad)] = self.brief(ingrad, keep, remember=False)
             sent_records.append((argnum, parent.id, ingrad_summary))
             if parent in arrivals:
                 arrivals[parent].append((node.id, argnum, ingrad_summary))
@@ -181,6 +202,7 @@ class Recorder:
         self._scope_of_frame.clear()  # and the frames (with their locals)
         self._only_arrival.clear()
         self.constants.clear()  # the constant arrays themselves (their summaries stay)
+        self._summaries.clear()
         self.boundary = None
 
     def describe(self, node: Any) -> str | None:
@@ -211,7 +233,7 @@ class RecordNode(VJPNode):
         self.site, self.scope = recorder.site_and_scope()
         running = recorder.running
         self.made_by = running[-1].id if running else None
-        self.summary = brief(value, recorder.keep_values)
+        self.summary = recorder.brief(value, recorder.keep_values)
         recorder.nodes.append(self)
 
     @classmethod
@@ -225,17 +247,12 @@ class RecordNode(VJPNode):
         node.constant_args = node.kwarg_reprs = None
         node.site, node.scope = recorder.site_and_scope()
         node.made_by = recorder.running[-1].id if recorder.running else None
-        node.summary = brief(value, recorder.keep_values)
+        node.summary = recorder.brief(value, recorder.keep_values)
         recorder.nodes.append(node)
         return node
 
 
 _SCALARS = frozenset({float, np.float64, np.float32, np.float16})
-
-
-def brief(value: Any, keep: bool) -> Any:
-    """A real scalar as it is (cheap to keep; summarised later), anything else summarised now."""
-    return value if type(value) in _SCALARS else summarize(value, keep)
 
 
 def argument_repr(value: Any) -> dict:
