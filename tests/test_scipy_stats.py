@@ -1,6 +1,7 @@
 """gradviz.scipy.stats against scipy.stats for values, finite differences for derivatives in x and in every
-continuous parameter (both modes, second order), closed forms, broadcasting between x and the parameters, float32,
-and a Gaussian mixture log-likelihood written as a user would write it.
+continuous parameter (both modes, second order; first order for the cdfs in their shape parameters), closed forms,
+broadcasting between x and the parameters, float32, and a Gaussian mixture log-likelihood written as a user would
+write it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ X_ANY, X_POS, X_UNIT = (-2.0, 2.0), (0.5, 3.0), (0.3, 1.2)
 LOC, SCALE = (-0.2, 0.2), (0.8, 1.5)
 SIGNED_X = "signed"  # |x| in [0.5, 2] with a random sign: away from laplace's kink at loc
 
-# name, [(argument, domain)], functions whose derivative in some parameters has no closed form (argnums)
+# name, [(argument, domain)], functions differentiable in some shape parameters to first order only (argnums: the
+# partials of the incomplete gamma and beta functions and stdtr, integrated numerically)
 DISTRIBUTIONS = [
     ("norm", [("x", X_ANY), ("loc", LOC), ("scale", SCALE)], {}),
     ("t", [("x", X_ANY), ("df", (1.5, 6.0)), ("loc", LOC), ("scale", SCALE)],
@@ -59,20 +61,21 @@ def arguments(params, dtype=onp.float64, shapes=SHAPES):
     return [draw(shape, domain, dtype) for (_, domain), shape in zip(params, shapes)]
 
 
-CASES = [(name, params, fun, no_rule.get(fun, ())) for name, params, no_rule in DISTRIBUTIONS for fun in CONTINUOUS]
+CASES = [(name, params, fun, first.get(fun, ())) for name, params, first in DISTRIBUTIONS for fun in CONTINUOUS]
 
 
-@pytest.mark.parametrize("name, params, fun, no_rule", CASES, ids=[f"{c[0]}.{c[2]}" for c in CASES])
-def test_continuous(name, params, fun, no_rule):
+@pytest.mark.parametrize("name, params, fun, first_order", CASES, ids=[f"{c[0]}.{c[2]}" for c in CASES])
+def test_continuous(name, params, fun, first_order):
     ours, theirs = getattr(getattr(stats, name), fun), getattr(getattr(ostats, name), fun)
     args = arguments(params)
     value = ours(*args)
     assert onp.shape(value) == (2, 3)
     assert onp.allclose(value, theirs(*args), rtol=1e-9, atol=1e-12)
     for argnum in range(len(params)):
-        if argnum in no_rule:
-            with pytest.raises(NotImplementedError, match="no closed form"):
-                grad(lambda p, argnum=argnum: np.sum(ours(*args[:argnum], p, *args[argnum + 1:])))(args[argnum])
+        if argnum in first_order:
+            check_grads(ours, argnum=argnum, modes=("fwd", "rev"), order=1)(*args)
+            with pytest.raises(NotImplementedError, match="first-order only"):
+                check_grads(ours, argnum=argnum, modes=("rev",), order=2)(*args)
         elif name == "uniform" and fun in ("pdf", "logpdf") and argnum < 2:  # flat in x and loc inside the support
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # gradviz warns that the output does not depend on it
@@ -107,6 +110,53 @@ def test_outside_the_support(name, wide):
                                 equal_nan=True), fun
     slope = elementwise_grad(getattr(stats, name).cdf)(*args)
     assert onp.all(onp.isfinite(slope))
+
+
+# The cdfs in their shape parameters over regimes (shape parameter < 1, = 1, large; x in both tails), first order
+TAILS = ("cdf", "logcdf", "sf", "logsf")
+SHAPE_REGIMES = [
+    ("gamma", 1, [onp.array([0.01, 0.8, 5.0, 40.0]), onp.array([[0.3], [1.0], [20.0]])]),
+    ("chi2", 1, [onp.array([0.01, 0.8, 5.0, 60.0]), onp.array([[0.5], [2.0], [40.0]])]),
+    ("beta", 1, [onp.array([0.001, 0.3, 0.9, 0.999]), onp.array([[0.2], [1.0], [30.0]]), 2.0]),
+    ("beta", 2, [onp.array([0.001, 0.3, 0.9, 0.999]), 1.5, onp.array([[0.2], [1.0], [30.0]])]),
+    ("t", 1, [onp.array([-30.0, -1.0, 0.4, 6.0]), onp.array([[0.5], [3.0], [40.0]])]),
+]
+
+
+@pytest.mark.parametrize("fun", TAILS)
+@pytest.mark.parametrize("name, argnum, args", SHAPE_REGIMES, ids=[f"{r[0]}-{r[1]}" for r in SHAPE_REGIMES])
+def test_cdf_in_shape_parameters(name, argnum, args, fun):
+    ours = getattr(getattr(stats, name), fun)
+    assert onp.allclose(ours(*args), getattr(getattr(ostats, name), fun)(*args), rtol=1e-9, atol=1e-12)
+    check_grads(ours, argnum=argnum, modes=("fwd", "rev"), order=1)(*args)  # first order only: quadrature
+
+
+def _extrapolated(fun, p, levels=5):
+    """d fun / dp: central differences at h, h/2, ... extrapolated to h = 0 (Richardson)."""
+    h = min(1e-2, p / 4)
+    table = [[(fun(p + h / 2 ** i) - fun(p - h / 2 ** i)) / (2 * h / 2 ** i)] for i in range(levels)]
+    for j in range(1, levels):
+        for i in range(j, levels):
+            table[i].append(table[i][j - 1] + (table[i][j - 1] - table[i - 1][j - 1]) / (4 ** j - 1))
+    return table[-1][-1]
+
+
+def test_cdf_in_shape_parameters_against_scipy():
+    """Against extrapolated differences of scipy.stats' own cdfs (of -sf in the upper tail), to 1e-7."""
+    for x, df in [(0.3, 0.7), (2.0, 3.0), (9.0, 4.0), (30.0, 12.0)]:
+        upper = x > df
+        expected = _extrapolated(lambda d: -ostats.chi2.sf(x, d) if upper else ostats.chi2.cdf(x, d), df)
+        assert onp.isclose(grad(stats.chi2.cdf, 1)(x, df), expected, rtol=1e-7, atol=0)
+    for x, df in [(-4.0, 0.8), (-0.5, 2.5), (1.2, 7.0)]:
+        expected = _extrapolated(lambda d: -ostats.t.sf(x, d) if x > 0 else ostats.t.cdf(x, d), df)
+        assert onp.isclose(grad(stats.t.cdf, 1)(x, df), expected, rtol=1e-7, atol=0)
+        assert onp.isclose(grad(stats.t.sf, 1)(x, df), -expected, rtol=1e-7, atol=0)
+    x, a, b = 0.35, 0.6, 2.5
+    assert onp.allclose(grad(stats.beta.cdf, (1, 2))(x, a, b),
+                        (_extrapolated(lambda s: ostats.beta.cdf(x, s, b), a),
+                         _extrapolated(lambda s: ostats.beta.cdf(x, a, s), b)), rtol=1e-7, atol=0)
+    # loc and scale move x only: d/da gamma.cdf(x, a, loc, scale) = d/da P(a, (x - loc) / scale)
+    assert onp.isclose(grad(stats.gamma.cdf, 1)(2.0, 1.7, 0.5, 2.0), grad(stats.gamma.cdf, 1)(0.75, 1.7), rtol=1e-12)
 
 
 def test_norm_closed_forms():

@@ -4,22 +4,28 @@ Each rule states the derivative as a handbook does (DLMF numbers where it helps)
 with these very primitives, so that the derivative of a rule is itself traced: psi -> polygamma(1) ->
 polygamma(2), iv -> iv of the neighbouring orders, erf -> exp. Integer orders (``n`` of jn, yn, polygamma) and
 orders without a closed-form derivative (``v`` of iv, ive, jv, yv, kv) have no rule: differentiating in them raises
-NotImplementedError, as does differentiating betainc in ``a``/``b`` and gammainc in ``a`` (see ``_no_closed_form``).
+NotImplementedError. The incomplete gamma and beta functions and stdtr are differentiable in their shape
+parameters (``a``, ``b``, ``df``) to first order only: those partials have no closed form and are integrated
+numerically, elementwise, on plain values (see ``_first_order``), so they are much slower than the closed-form rules
+and a second derivative through them raises NotImplementedError.
 Functions whose output is an integer, a sign, a table of zeros or quadrature nodes are constants.
 """
 
 from __future__ import annotations
 
+import math
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as _np
+import scipy.integrate as _integrate
 import scipy.special as _special
 
 from ..core.backward import defvjp, defvjp_argnum
 from ..core.forward import defjvp, defjvp_argnum
-from ..core.tracer import NoTracePrimitive, Primitive
+from ..core.tracer import NoTracePrimitive, Primitive, isbox
 from ..numpy import wrapped as anp
 from ..numpy.numpy_wrapper import publish, wrap_namespace
 from ..numpy.rules_util import broadcast_like, iscomplex, normalize_axis, shape_of, unbroadcast, unbroadcast_f
@@ -77,22 +83,6 @@ def elementwise(fun: Primitive, *partials: Callable | None, argnums: tuple[int, 
     defjvp(fun, *[jvp(d) for d in partials], argnums=argnums)
 
 
-def _no_closed_form(fun: Primitive, argnum: int, what: str) -> Callable:
-    """A partial derivative that raises: gradviz has no accurate rule for ``fun`` in this argument."""
-    def partial(ans: Any, *args: Any) -> Any:
-        raise NotImplementedError(
-            f"gradviz.scipy.special.{fun.name}: the derivative in {what} (argument {argnum}) has no closed form and "
-            f"is not implemented; only the derivative in the last argument (x) is. Pass {what} as a constant."
-        )
-    return partial
-
-
-def _with_errors(fun: Primitive, x_partial: Callable, names: tuple[str, ...]) -> None:
-    """Rules for ``fun(*params, x)``: the partial in x, and NotImplementedError in each named parameter."""
-    partials = [_no_closed_form(fun, i, name) for i, name in enumerate(names)] + [x_partial]
-    elementwise(fun, *partials)
-
-
 # Gamma and beta functions (DLMF 5.2.2, 5.12.1)
 elementwise(sp.gamma, lambda ans, x: ans * sp.psi(x))
 elementwise(sp.gammaln, lambda ans, x: sp.psi(x))
@@ -118,12 +108,7 @@ def _gamma_density(a: Any, x: Any) -> Any:
     return anp.exp(sp.xlogy(a - 1, x) - x - sp.gammaln(a))
 
 
-# Incomplete gamma and beta functions, in x (DLMF 8.8.13, 8.17.7)
-_with_errors(sp.betainc, lambda ans, a, b, x: _beta_density(a, b, x), ("a", "b"))
-_with_errors(sp.betaincc, lambda ans, a, b, x: -_beta_density(a, b, x), ("a", "b"))
-_with_errors(sp.gammainc, lambda ans, a, x: _gamma_density(a, x), ("a",))
-_with_errors(sp.gammaincc, lambda ans, a, x: -_gamma_density(a, x), ("a",))
-
+# Incomplete gamma and beta functions and Student's t cdf, in x (DLMF 8.8.13, 8.17.7)
 
 def _t_density(df: Any, t: Any) -> Any:
     """Student's t density: d/dt of stdtr(df, t)."""
@@ -131,7 +116,131 @@ def _t_density(df: Any, t: Any) -> Any:
                    - 0.5 * (df + 1) * anp.log1p(t * t / df))
 
 
-_with_errors(sp.stdtr, lambda ans, df, t: _t_density(df, t), ("df",))
+# ... and in their shape parameters, which have no closed form. Differentiating under the integral (DLMF 8.2.1,
+# 8.17.1): d/da P(a, x) = int_0^x f(t) (ln t - psi(a)) dt with f the gamma density, and d/da I_x(a, b) =
+# int_0^x f(t) (ln t - psi(a) + psi(a + b)) dt, d/db I_x(a, b) = int_0^x f(t) (ln(1 - t) - psi(b) + psi(a + b)) dt
+# with f the beta density. Over the whole support these integrals are 0 (the score has mean 0), so each can also be
+# taken, with a minus sign, over the other side of x: we take the side on which the integrand keeps one sign, which
+# has no cancellation and, near 1 - P or 1 - I, keeps the precision of the small tail. An endpoint singularity
+# t^(a-1) (a < 1) is removed by the substitution u = t^a, since t^(a-1) dt = du / a; (1 - t)^(b-1) likewise.
+# This is scipy.integrate.quad per element in a Python loop: far slower than the closed-form rules.
+
+_QUAD = {"epsabs": 0.0, "epsrel": 1e-12, "limit": 200}
+
+
+def _quad(integrand: Callable[[float], float], lo: float, hi: float) -> float:
+    with warnings.catch_warnings():  # quad can't always prove 1e-12; checked against extrapolated differences
+        warnings.simplefilter("ignore", _integrate.IntegrationWarning)
+        return _integrate.quad(integrand, lo, hi, **_QUAD)[0]
+
+
+def _integral(integrand: Callable[[float], float], power: float, lo: float, hi: float) -> float:
+    """int_lo^hi t^(power-1) integrand(ln t) dt, 0 < power <= 1, taken in u = t^power (t^(power-1) dt = du / power):
+    an integrable singularity t^(power-1) at t = 0 becomes a regular integrand."""
+    if not hi > lo:
+        return 0.0
+    return _quad(lambda u: integrand(math.log(u) / power) / power, lo ** power, hi ** power)
+
+
+def _gammainc_da(a: float, x: float) -> float:
+    """d/da P(a, x) for scalars."""
+    if not (a > 0 and x >= 0):
+        return math.nan
+    if x == 0 or math.isinf(x):
+        return 0.0
+    psi, log_gamma, power = float(_special.psi(a)), float(_special.gammaln(a)), min(a, 1.0)
+
+    def integrand(log_t: float) -> float:  # f(t) (ln t - psi(a)) without t^(power-1)
+        return math.exp((a - power) * log_t - math.exp(log_t) - log_gamma) * (log_t - psi)
+
+    if math.log(x) <= psi:  # negative on [0, x]
+        return _integral(integrand, power, 0.0, x)
+    # positive on [x, inf): -int_x^inf, split where only the exponential decay is left
+    split = max(x, a) + 10 * math.sqrt(a) + 40
+    return -(_integral(integrand, power, x, split) + _quad(lambda t: integrand(math.log(t)) * t ** (power - 1),
+                                                            split, math.inf))
+
+
+def _betainc_dab(a: float, b: float, x: float, which: int, y: float | None = None) -> float:
+    """d/da I_x(a, b) (``which`` 0) or d/db (``which`` 1) for scalars; ``y`` is 1 - x when known more precisely.
+
+    Each integral is split at t = 1/2: in t below, in s = 1 - t above (where ln(1 - t) = ln s keeps its precision),
+    so that t^(a-1) at 0 and (1 - t)^(b-1) at 1 are each removed by ``_integral``."""
+    if not (a > 0 and b > 0 and 0 <= x <= 1):
+        return math.nan
+    y = 1.0 - x if y is None else y
+    if x == 0 or y == 0:
+        return 0.0
+    psi_ab, log_beta = float(_special.psi(a + b)), float(_special.betaln(a, b))
+    mean = float(_special.psi(a if which == 0 else b)) - psi_ab  # E[ln t] or E[ln(1 - t)]
+    power_a, power_b = min(a, 1.0), min(b, 1.0)
+
+    def density_score(log_t: float, log_s: float, power_t: float, power_s: float) -> float:
+        """t^power_t (1 - t)^power_s / B(a, b) times the score, from ln t and ln(1 - t)."""
+        return math.exp(power_t * log_t + power_s * log_s - log_beta) * ((log_t if which == 0 else log_s) - mean)
+
+    def in_t(log_t: float) -> float:
+        return density_score(log_t, math.log1p(-math.exp(log_t)), a - power_a, b - 1)
+
+    def in_s(log_s: float) -> float:
+        return density_score(math.log1p(-math.exp(log_s)), log_s, a - 1, b - power_b)
+
+    score = (math.log(x) if which == 0 else math.log(y)) - mean
+    if (score <= 0) if which == 0 else (score >= 0):  # one sign on [0, x]
+        return _integral(in_t, power_a, 0.0, min(x, 0.5)) + _integral(in_s, power_b, y, 0.5)
+    # one sign on [x, 1]
+    return -(_integral(in_t, power_a, x, 0.5) + _integral(in_s, power_b, 0.0, min(y, 0.5)))
+
+
+def _stdtr_ddf(df: float, t: float) -> float:
+    """d/d(df) stdtr(df, t) for scalars, through stdtr = 1/2 + sign(t) (1 - I_z(df/2, 1/2)) / 2, z = df/(df + t^2):
+    the chain rule through a = df/2 and z. The two terms cancel to O(1/df^2): about log10(df) digits are lost."""
+    if not df > 0 or math.isnan(t):
+        return math.nan
+    t2 = t * t
+    if t2 == 0 or math.isinf(t2):
+        return 0.0
+    z, y = df / (df + t2), t2 / (df + t2)  # z and 1 - z
+    da = _betainc_dab(0.5 * df, 0.5, z, 0, y)
+    # dI/dz dz/d(df), with dI/dz the beta density and dz/d(df) = y z / df
+    dz = math.exp((0.5 * df - 1) * math.log(z) + 0.5 * math.log(y) - float(_special.betaln(0.5 * df, 0.5))) * z / df
+    return -math.copysign(0.25, t) * (da + 2 * dz)
+
+
+def _elementwise_numeric(scalar: Callable[..., float], *args: Any) -> Any:
+    """``scalar`` on each element of the broadcast ``args``, in a Python loop (float32 in, float32 out)."""
+    arrays = _np.broadcast_arrays(*[_np.asarray(arg) for arg in args])
+    dtype = _np.result_type(*arrays)
+    out = _np.empty(arrays[0].shape, dtype if _np.issubdtype(dtype, _np.floating) else _np.float64)
+    for index in _np.ndindex(out.shape):
+        out[index] = scalar(*[float(array[index]) for array in arrays])
+    return out
+
+
+def _first_order(fun: Primitive, argnum: int, what: str, scalar: Callable[..., float], sign: float = 1.0) -> Callable:
+    """The partial of ``fun`` in argument ``argnum``, computed by ``scalar`` on plain values: it has no derivative
+    of its own, so on traced arguments (a second derivative) it raises instead of returning a wrong number."""
+    def partial(ans: Any, *args: Any) -> Any:
+        if any(isbox(arg) for arg in args):
+            raise NotImplementedError(
+                f"gradviz.scipy.special.{fun.name}: the derivative in {what} (argument {argnum}) is computed by "
+                "numerical quadrature and is first-order only; differentiating it again (a second derivative, a "
+                f"Hessian, the derivative of a gradient) is not implemented. Pass {what} as a constant there."
+            )
+        return sign * _elementwise_numeric(scalar, *args)
+    return partial
+
+
+elementwise(sp.betainc, _first_order(sp.betainc, 0, "a", lambda a, b, x: _betainc_dab(a, b, x, 0)),
+            _first_order(sp.betainc, 1, "b", lambda a, b, x: _betainc_dab(a, b, x, 1)),
+            lambda ans, a, b, x: _beta_density(a, b, x))
+elementwise(sp.betaincc, _first_order(sp.betaincc, 0, "a", lambda a, b, x: _betainc_dab(a, b, x, 0), -1.0),
+            _first_order(sp.betaincc, 1, "b", lambda a, b, x: _betainc_dab(a, b, x, 1), -1.0),
+            lambda ans, a, b, x: -_beta_density(a, b, x))
+elementwise(sp.gammainc, _first_order(sp.gammainc, 0, "a", _gammainc_da), lambda ans, a, x: _gamma_density(a, x))
+elementwise(sp.gammaincc, _first_order(sp.gammaincc, 0, "a", _gammainc_da, -1.0),
+            lambda ans, a, x: -_gamma_density(a, x))
+elementwise(sp.stdtr, _first_order(sp.stdtr, 0, "df", _stdtr_ddf), lambda ans, df, t: _t_density(df, t))
 
 # Error function and the normal distribution (DLMF 7.2, 7.10)
 elementwise(sp.erf, lambda ans, x: (2 / _SQRT_PI) * anp.exp(-x * x))

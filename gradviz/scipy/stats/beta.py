@@ -1,5 +1,6 @@
 """The beta distribution, as scipy.stats.beta. The density is differentiable in x, a, b, loc and scale; the cdf
-(betainc) in x, loc and scale only (in a and b it has no closed form: NotImplementedError)."""
+(betainc) and sf (betaincc) too, but in a and b only to first order, by numerical quadrature (slower; a second
+derivative in a or b raises NotImplementedError)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The chi-squared distribution, as scipy.stats.chi2: the gamma distribution with shape df/2 and scale 2."""
+"""The chi-squared distribution, as scipy.stats.chi2: the gamma distribution with shape df/2 and scale 2 (so the
+cdf and sf are differentiable in df to first order only, as gamma's are in a)."""
 
 from __future__ import annotations
 

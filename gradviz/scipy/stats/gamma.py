@@ -1,5 +1,6 @@
 """The gamma distribution, as scipy.stats.gamma. The density is differentiable in x, a, loc and scale; the cdf
-(gammainc) in x, loc and scale only (in a it has no closed form: NotImplementedError)."""
+(gammainc) and sf (gammaincc) too, but in a only to first order, by numerical quadrature (slower; a second
+derivative in a raises NotImplementedError)."""
 
 from __future__ import annotations
 

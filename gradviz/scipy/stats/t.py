@@ -1,5 +1,5 @@
-"""Student's t distribution, as scipy.stats.t. The cdf is stdtr, differentiable in x (its density) but not in
-df (no closed form: NotImplementedError)."""
+"""Student's t distribution, as scipy.stats.t. The cdf is stdtr, differentiable in x (its density) and, to first
+order only, in df (by numerical quadrature: slower; a second derivative in df raises NotImplementedError)."""
 
 from __future__ import annotations
 
