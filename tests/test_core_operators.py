@@ -381,3 +381,10 @@ def test_independent_output_warns_in_every_reverse_operator():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         grad(poly_sin)(X)  # a dependent output does not warn
+
+
+def test_extrapolated_derivative_is_accurate_for_smooth_functions():
+    from gradviz.test_util import extrapolated_derivative
+
+    assert abs(extrapolated_derivative(onp.sin, 0.7) - onp.cos(0.7)) < 1e-11
+    assert abs(extrapolated_derivative(lambda p: p ** 5, 2.0) - 80.0) < 1e-8

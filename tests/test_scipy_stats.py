@@ -17,7 +17,7 @@ import gradviz.numpy as np
 import gradviz.scipy.stats as stats
 from gradviz import elementwise_grad, grad, make_jvp
 from gradviz.scipy.special import logsumexp
-from gradviz.test_util import check_grads
+from gradviz.test_util import check_grads, extrapolated_derivative
 
 CONTINUOUS = ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf")
 
@@ -131,30 +131,20 @@ def test_cdf_in_shape_parameters(name, argnum, args, fun):
     check_grads(ours, argnum=argnum, modes=("fwd", "rev"), order=1)(*args)  # first order only: quadrature
 
 
-def _extrapolated(fun, p, levels=5):
-    """d fun / dp: central differences at h, h/2, ... extrapolated to h = 0 (Richardson)."""
-    h = min(1e-2, p / 4)
-    table = [[(fun(p + h / 2 ** i) - fun(p - h / 2 ** i)) / (2 * h / 2 ** i)] for i in range(levels)]
-    for j in range(1, levels):
-        for i in range(j, levels):
-            table[i].append(table[i][j - 1] + (table[i][j - 1] - table[i - 1][j - 1]) / (4 ** j - 1))
-    return table[-1][-1]
-
-
 def test_cdf_in_shape_parameters_against_scipy():
     """Against extrapolated differences of scipy.stats' own cdfs (of -sf in the upper tail), to 1e-7."""
     for x, df in [(0.3, 0.7), (2.0, 3.0), (9.0, 4.0), (30.0, 12.0)]:
         upper = x > df
-        expected = _extrapolated(lambda d: -ostats.chi2.sf(x, d) if upper else ostats.chi2.cdf(x, d), df)
+        expected = extrapolated_derivative(lambda d: -ostats.chi2.sf(x, d) if upper else ostats.chi2.cdf(x, d), df)
         assert onp.isclose(grad(stats.chi2.cdf, 1)(x, df), expected, rtol=1e-7, atol=0)
     for x, df in [(-4.0, 0.8), (-0.5, 2.5), (1.2, 7.0)]:
-        expected = _extrapolated(lambda d: -ostats.t.sf(x, d) if x > 0 else ostats.t.cdf(x, d), df)
+        expected = extrapolated_derivative(lambda d: -ostats.t.sf(x, d) if x > 0 else ostats.t.cdf(x, d), df)
         assert onp.isclose(grad(stats.t.cdf, 1)(x, df), expected, rtol=1e-7, atol=0)
         assert onp.isclose(grad(stats.t.sf, 1)(x, df), -expected, rtol=1e-7, atol=0)
     x, a, b = 0.35, 0.6, 2.5
     assert onp.allclose(grad(stats.beta.cdf, (1, 2))(x, a, b),
-                        (_extrapolated(lambda s: ostats.beta.cdf(x, s, b), a),
-                         _extrapolated(lambda s: ostats.beta.cdf(x, a, s), b)), rtol=1e-7, atol=0)
+                        (extrapolated_derivative(lambda s: ostats.beta.cdf(x, s, b), a),
+                         extrapolated_derivative(lambda s: ostats.beta.cdf(x, a, s), b)), rtol=1e-7, atol=0)
     # loc and scale move x only: d/da gamma.cdf(x, a, loc, scale) = d/da P(a, (x - loc) / scale)
     assert onp.isclose(grad(stats.gamma.cdf, 1)(2.0, 1.7, 0.5, 2.0), grad(stats.gamma.cdf, 1)(0.75, 1.7), rtol=1e-12)
 
