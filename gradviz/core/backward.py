@@ -307,11 +307,12 @@ def _observed_backward_pass(g: Any, end_node: Node, start_node: Node | None, obs
                 continue
             if type(g) in SPARSE_TYPES:
                 g = g.dense()
-            for hook in hooks.get(node, ()):
-                replaced = hook(g)
-                if replaced is not None:
-                    _check_hook_result(hook, node, replaced)
-                    g = replaced
+            if hooks and node in hooks:
+                for hook in hooks[node]:
+                    replaced = hook(g)
+                    if replaced is not None:
+                        _check_hook_result(hook, node, replaced)
+                        g = replaced
             if observer is not None:
                 observer.begin_step(node)
             sent = []

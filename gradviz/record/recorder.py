@@ -96,7 +96,13 @@ class Recorder:
         """((code, line), scope) of the user's line that is running now; (None, None) outside the user's code."""
         frame = sys._getframe(3)
         boundary = self.boundary
-        while frame is not None and frame is not boundary and _library(frame.f_code):
+        known = _is_library.get
+        while frame is not None and frame is not boundary:
+            library = known(frame.f_code)
+            if library is None:
+                library = _library(frame.f_code)
+            if not library:
+                break
             frame = frame.f_back
         if frame is None or frame is boundary:
             return None, None
@@ -162,26 +168,29 @@ class Recorder:
         self.running.pop()
         keep = self.keep_values
         arrived = self.arrived.pop(node, None)
-        only = self._only_arrival.pop(node, None)
-        if arrived is not None and len(arrived) == 1 and only is outgrad and (keep or node not in self.tapped):
+        if arrived is None:  # the end node: what arrived is the cotangent the pass started with
+            summary = self.brief(outgrad, keep or node in self.tapped, remember=False)
+            arrived = [(None, None, summary)]
+        elif (len(arrived) == 1 and self._only_arrival.pop(node, None) is outgrad
+              and (keep or node not in self.tapped)):
             summary = arrived[0][2]  # one contribution, passed on as it is: its summary is the sum's
         else:
+            self._only_arrival.pop(node, None)
             summary = self.brief(outgrad, keep or node in self.tapped, remember=False)
-        if arrived is None:  # the end node: what arrived is the cotangent the pass started with
-            arrived = [(None, None, summary)]
         sent_records = []
-        arrivals = self.arrived
+        arrivals, only_arrival, node_id = self.arrived, self._only_arrival, node.id
         in_step: dict[int, Any] = {}  # what this VJP sent: the same array to two parents is summarised once
         for argnum, parent, ingrad in sent:
-            ingrad_summary = in_step.get(id(ingrad))
+            ingrad_summary = in_step.get(id(ingrad)) if in_step else None
             if ingrad_summary is None:
                 ingrad_summary = in_step[id(ingrad)] = self.brief(ingrad, keep, remember=False)
             sent_records.append((argnum, parent.id, ingrad_summary))
-            if parent in arrivals:
-                arrivals[parent].append((node.id, argnum, ingrad_summary))
+            known = arrivals.get(parent)
+            if known is None:
+                arrivals[parent] = [(node_id, argnum, ingrad_summary)]
+                only_arrival[parent] = ingrad
             else:
-                arrivals[parent] = [(node.id, argnum, ingrad_summary)]
-                self._only_arrival[parent] = ingrad
+                known.append((node_id, argnum, ingrad_summary))
         self.steps.append((node, arrived, summary, sent_records))
 
     def release(self) -> None:
