@@ -5,6 +5,7 @@ import sys
 import numpy as onp
 import pytest
 
+import gradviz
 import gradviz.numpy as np
 from gradviz import grad
 
@@ -49,3 +50,33 @@ def test_sin_chain_of_100k_steps_on_an_array():
     sign = onp.sign(onp.cos(x0))  # only the first step can have cos < 0 (later |x| < 1)
     expected = sign * onp.exp(log_derivative)
     onp.testing.assert_allclose(grad(chain)(x0), expected, rtol=1e-8)
+
+
+def test_grad_lets_go_of_forward_values_during_its_backward_pass():
+    """grad walks its graph once, so each node drops its value after its VJP; make_vjp keeps the graph for reuse."""
+    import weakref
+
+    from gradviz import make_vjp
+    from gradviz.extend import defvjp, primitive
+
+    tanh_values, alive_at_probe = [], []
+
+    @primitive
+    def probe(x):
+        return x
+
+    defvjp(probe, lambda ans, x: lambda g: (alive_at_probe.append(tanh_values[-1]() is not None), g)[1])
+
+    def f(x):
+        t = np.tanh(probe(x))
+        tanh_values.append(weakref.ref(gradviz.getval(t)))
+        return np.sum(t * 2.0)
+
+    x = onp.linspace(-1.0, 1.0, 1000)
+    expected = 2.0 / onp.cosh(x) ** 2
+    assert onp.allclose(gradviz.grad(f)(x), expected)
+    assert alive_at_probe == [False]  # the tanh node (done before probe's step) had let go of its value
+
+    vjp, _ = make_vjp(f)(x)
+    assert onp.allclose(vjp(1.0), expected) and onp.allclose(vjp(1.0), expected)  # walked twice
+    assert alive_at_probe[1:] == [True, True]

@@ -230,13 +230,15 @@ def add_outgrads(x: Any, y: Any) -> Any:
 
 
 def backward_pass(g: Any, end_node: Node, start_node: Node | None = None, observer: Any = None,
-                  hooks: dict | None = None) -> Any:
+                  hooks: dict | None = None, last_use: bool = False) -> Any:
     """Send ``g`` from ``end_node`` back through the graph; return the gradient that reached ``start_node``.
 
     Nodes are visited in reverse topological order. The gradients reaching a node from its children (its
     *outgrads*) are summed, and each parent is sent the VJP of that sum. None means nothing reached the start.
     An ``observer`` (the recorder) is told of every step, and ``hooks`` (node -> functions) may replace a node's
-    outgrad; either takes the observed loop, so that a plain gradient pays for neither.
+    outgrad; either takes the observed loop, so that a plain gradient pays for neither. With ``last_use`` (the
+    graph will not be walked again, as in ``grad``), each node lets go of its value and arguments once its VJP has
+    run, since only its children (all done by then) and its own VJP need them: memory falls as the pass proceeds.
     """
     if observer is not None or hooks:
         return _observed_backward_pass(g, end_node, start_node, observer, hooks or {})
@@ -266,6 +268,8 @@ def backward_pass(g: Any, end_node: Node, start_node: Node | None = None, observ
                     edges = ((argnum, parents[0], maker(node.value, *node.args, **node.kwargs)(g)),)
                 else:
                     edges = _node_vjps(node, g)
+                if last_use:
+                    node.value = node.args = None
                 for argnum, parent, ingrad in edges:
                     if ingrad is None:
                         continue
@@ -406,7 +410,7 @@ def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
     x_space = vspace(x)
 
     if end_node is None:
-        def vjp(g: Any) -> Any:
+        def vjp(g: Any, *, last_use: bool = False) -> Any:
             warnings.warn(
                 f"the output of {getattr(fun, '__name__', 'the function')} does not depend on its input: the "
                 "gradient is zero.", stacklevel=3,
@@ -415,13 +419,14 @@ def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
     else:
         out_space = vspace(end_value)
 
-        def vjp(g: Any) -> Any:
+        def vjp(g: Any, *, last_use: bool = False) -> Any:
+            """g times the Jacobian; ``last_use=True`` lets the graph go as the pass runs (no later calls)."""
             if vspace(g) != out_space:
                 raise ValueError(
                     f"vjp: the cotangent is {describe(g)} but the output of "
                     f"{getattr(fun, '__name__', 'the function')} is {describe(end_value)}; they must match."
                 )
-            result = backward_pass(g, end_node, start_node, observer, start_node.level.hooks)
+            result = backward_pass(g, end_node, start_node, observer, start_node.level.hooks, last_use)
             if result is None:
                 return x_space.zeros()
             return result if type(result) in box_types else x_space.cast(result)

@@ -85,7 +85,7 @@ def grad(fun: Callable, x: Any) -> Any:
     """The gradient of a scalar-output function, with the type, dtype and structure of ``x``."""
     vjp, ans = _make_vjp("grad", fun, x)
     _check_real_scalar("grad", fun, ans)
-    return vjp(vspace(ans).ones())
+    return vjp(vspace(ans).ones(), last_use=True)
 
 
 @unary_to_nary
@@ -93,7 +93,7 @@ def value_and_grad(fun: Callable, x: Any) -> tuple[Any, Any]:
     """``(fun(x), grad(fun)(x))`` from one forward pass."""
     vjp, ans = _make_vjp("value_and_grad", fun, x)
     _check_real_scalar("value_and_grad", fun, ans)
-    return ans, vjp(vspace(ans).ones())
+    return ans, vjp(vspace(ans).ones(), last_use=True)
 
 
 @unary_to_nary
@@ -111,7 +111,7 @@ def grad_and_aux(fun: Callable, x: Any) -> tuple[Any, Any]:
     vjp, ans = _make_vjp("grad_and_aux", scalar_part, x)
     _check_real_scalar("grad_and_aux", scalar_part, ans)
     aux, level = captured[-1]
-    return vjp(vspace(ans).ones()), _unbox_level(aux, level)
+    return vjp(vspace(ans).ones(), last_use=True), _unbox_level(aux, level)
 
 
 def _unbox_level(value: Any, level: Any) -> Any:
@@ -134,7 +134,7 @@ def elementwise_grad(fun: Callable, x: Any) -> Any:
     if vspace(ans).iscomplex:
         raise TypeError(f"{_where('elementwise_grad', fun)}: elementwise_grad needs a real output; "
                         f"the function returned {describe(ans)}.")
-    return vjp(vspace(ans).ones())
+    return vjp(vspace(ans).ones(), last_use=True)
 
 
 @unary_to_nary
@@ -145,7 +145,7 @@ def holomorphic_grad(fun: Callable, x: Any) -> Any:
                         "a complex input (use grad for real inputs).")
     vjp, ans = _make_vjp("holomorphic_grad", fun, x)
     _check_real_scalar("holomorphic_grad", fun, ans)
-    return vjp(vspace(ans).ones())
+    return vjp(vspace(ans).ones(), last_use=True)
 
 
 @unary_to_nary
