@@ -222,7 +222,8 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
     return anp.sum(step * pairs, axis=axis)
 
 
-def_composite(anp.trapezoid, _trapezoid)
+if hasattr(anp, "trapezoid"):  # NumPy >= 2.0
+    def_composite(anp.trapezoid, _trapezoid)
 if hasattr(anp, "trapz"):  # NumPy < 2.4
     def_composite(anp.trapz, _trapezoid)
 

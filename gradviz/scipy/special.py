@@ -364,4 +364,5 @@ defvjp(sp.softmax, _softmax_vjp)
 defjvp(sp.softmax, lambda g, ans, x, axis=None: ans * (g - anp.sum(g * ans, axis=axis, keepdims=True)))
 defvjp(sp.log_softmax, _log_softmax_vjp)
 defjvp(sp.log_softmax, lambda g, ans, x, axis=None: g - anp.sum(anp.exp(ans) * g, axis=axis, keepdims=True))
-elementwise(sp.softplus, lambda ans, x: sp.expit(x))
+if hasattr(sp, "softplus"):  # SciPy >= 1.15
+    elementwise(sp.softplus, lambda ans, x: sp.expit(x))
