@@ -1,7 +1,8 @@
 """The command line: ``python -m gradviz demo`` (or ``gradviz demo``).
 
-The demo differentiates a tiny tanh layer, lists the primitives its forward pass recorded, and checks the
-gradient against finite differences, so a new install shows at once that the engine works.
+The demo traces the gradient of a tiny tanh layer (gradviz.trace), prints the value, the gradient and the record
+(the forward graph with the line of code behind each node, then the backward steps), and checks the gradient
+against finite differences, so a new install shows at once that the engine and the record work.
 """
 
 from __future__ import annotations
@@ -13,43 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from . import numpy as gnp
-from . import value_and_grad
-from .core.backward import VJPNode, toposort
-from .core.containers import pack_container
-from .core.node import Node
-from .core.tracer import trace
-from .core.vspace import describe
+from .examples import tiny_layer
 from .misc.flatten import flatten
+from .record import trace
 
 TOLERANCE = 1e-6  # finite differences with a 1e-6 step agree with an exact gradient to about 1e-9 here
-
-
-def _describe_arg(value: Any) -> str:
-    """A constant argument, short: scalars and strings as themselves, arrays by dtype and shape."""
-    if isinstance(value, (str, int, float, np.number)) or value is None:
-        return repr(value)
-    if isinstance(value, (type, np.dtype)) or callable(value):
-        return getattr(value, "__name__", str(value))
-    return describe(value)
-
-
-def format_node(node: Node) -> str:
-    """One line of the listing: ``%3 = numpy.tanh(%2) -> float64[5, 2]``."""
-    if node.fun is None:
-        return f"%{node.id} = input -> {describe(node.value)}"
-    parents = dict(zip(node.argnums, node.parents))
-    args = [f"%{parents[i].id}" if i in parents else _describe_arg(arg) for i, arg in enumerate(node.args)]
-    args += [f"{key}={_describe_arg(value)}" for key, value in node.kwargs.items()]
-    return f"%{node.id} = {node.fun.qualname}({', '.join(args)}) -> {describe(node.value)}"
-
-
-def forward_listing(fun: Any, x: Any) -> list[str]:
-    """The primitives ``fun(x)`` ran that its output depends on, in the order they ran."""
-    _, _, end_node = trace(VJPNode, fun, x, pack_output=pack_container)
-    if end_node is None:
-        return []
-    return [format_node(node) for node in sorted(toposort(end_node), key=lambda node: node.id)]
 
 
 def max_finite_difference_error(fun: Any, x: Any, gradient: Any, eps: float = 1e-6) -> float:
@@ -66,25 +35,22 @@ def max_finite_difference_error(fun: Any, x: Any, gradient: Any, eps: float = 1e
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    rs = np.random.RandomState(0)
-    inputs, targets = rs.randn(4, 3), rs.randn(4, 2)
-    params = {"W": 0.5 * rs.randn(3, 2), "b": np.zeros(2)}
+    params, inputs, targets = tiny_layer.make_data()
 
     def loss(params: dict) -> Any:
-        outputs = gnp.tanh(gnp.dot(inputs, params["W"]) + params["b"])
-        return gnp.mean((outputs - targets) ** 2)
+        return tiny_layer.loss(params, inputs, targets)
 
-    value, gradient = value_and_grad(loss)(params)
+    recorded = trace(loss, params)  # the value, the gradient, and the record of how they were made
+    value, gradient = recorded.value, recorded.grad
     print("gradviz demo: loss(params) = mean((tanh(inputs @ W + b) - targets) ** 2), inputs 4x3, W 3x2, b 2")
     print(f"loss = {value:.6f}")
     print("gradient:")
     with np.printoptions(precision=6, suppress=True):
         for name, g in gradient.items():
             print(f"  d loss / d {name} =", np.array2string(g, prefix=f"  d loss / d {name} = "))
-    listing = forward_listing(loss, params)
-    print(f"forward pass ({len(listing)} nodes, in the order they ran):")
-    for line in listing:
-        print(f"  {line}")
+    print()
+    print(recorded)  # the forward graph, one line per node, then the backward steps
+    print()
     error = max_finite_difference_error(loss, params, gradient)
     verdict = "ok" if error < TOLERANCE else f"FAILED: more than {TOLERANCE:g}"
     print(f"finite-difference check: max |error| = {error:.2e} ({verdict})")

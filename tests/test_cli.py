@@ -8,7 +8,7 @@ import numpy as onp
 import pytest
 
 import gradviz.numpy as np
-from gradviz.__main__ import forward_listing, main, max_finite_difference_error
+from gradviz.__main__ import main, max_finite_difference_error
 
 
 def run(*args):
@@ -49,15 +49,12 @@ def test_main_is_the_console_script_entry_point(capsys):
     assert exit_info.value.code == 2
 
 
-def test_listing_names_each_primitive_in_the_order_it_ran():
-    listing = forward_listing(lambda x: np.sum(np.exp(np.sin(x)) * 2.0), onp.ones(3))
-    assert listing == [
-        "%0 = input -> float64[3]",
-        "%1 = numpy.sin(%0) -> float64[3]",
-        "%2 = numpy.exp(%1) -> float64[3]",
-        "%3 = numpy.multiply(%2, 2.0) -> float64[3]",
-        "%4 = numpy.sum(%3) -> float64[]",
-    ]
+def test_demo_prints_the_record_forward_then_backward():
+    out = subprocess.run([sys.executable, "-m", "gradviz", "demo"], capture_output=True, text=True, check=True).stdout
+    forward, backward = out.index("forward:"), out.index("backward:")
+    assert forward < backward
+    assert re.search(r"^  %\d+ = numpy\.tanh\(%\d+\)  f64\[4, 2\]  tiny_layer\.py:\d+ in layer$", out, re.M)
+    assert re.search(r"^  step \d+: %\d+ numpy\.mean  outgrad f64\[\] 1 \(from seed\)", out, re.M)
 
 
 def test_finite_difference_check_catches_a_wrong_gradient():

@@ -190,3 +190,18 @@ def test_vector_output_with_cotangent_seeds_the_first_step():
     assert first.arrived[0].child is None
     onp.testing.assert_array_equal(first.arrived[0].value.value, c)
     assert onp.allclose(trace.grad, 3.0 * c * (1 - onp.tanh(x) ** 2))
+
+
+def test_sparse_gradients_are_summarised_as_the_values_they_stand_for():
+    """Taking params["W"] sends back a sparse gradient (W's slot only): the record shows the whole dict, and
+    x[1] sends back an indexed gradient: the record shows the full-size array with one nonzero."""
+    params = {"W": onp.ones((2, 2)), "b": onp.zeros(2)}
+    t = gradviz.trace(lambda p: np.sum(p["W"] * 3.0) + np.sum(p["b"]), params)
+    into_params = [s for step in t.steps for s in step.sent if s.parent == t.nodes[0].id]
+    assert into_params and all(s.value.kind == "dict" and set(s.value.items) == {"W", "b"} for s in into_params)
+    w_grad = next(s.value for s in into_params if s.value.items["W"].norm)
+    assert w_grad.items["W"].max == 3.0 and w_grad.items["b"].norm == 0.0
+
+    t = gradviz.trace(lambda x: x[1] * 2.0, onp.arange(4.0))
+    sent = [s.value for step in t.steps for s in step.sent if s.parent == t.nodes[0].id]
+    assert sent[0].shape == (4,) and sent[0].max == 2.0 and sent[0].min == 0.0 and sent[0].mean == 0.5

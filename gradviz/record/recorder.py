@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core import backward
 from ..core.backward import VJPNode
+from ..core.sparse import SPARSE_TYPES
 from ..core.tracer import box_types, getval
 from ..core.vspace import describe
 from .summary import summarize
@@ -50,6 +51,9 @@ class Scope:
     parent: int | None
 
 
+_USER_DIRS = (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", ""),)
+
+
 def _library_dirs() -> tuple[str, ...]:
     import numpy
     import scipy
@@ -67,7 +71,8 @@ def _library(code: types.CodeType) -> bool:
     known = _is_library.get(code)
     if known is None:
         filename = code.co_filename
-        known = _is_library[code] = filename.startswith(_LIBRARY_DIRS) or filename.startswith("<frozen")
+        known = _is_library[code] = (filename.startswith(_LIBRARY_DIRS) and not filename.startswith(_USER_DIRS)
+                                     or filename.startswith("<frozen"))
     return known
 
 
@@ -148,6 +153,8 @@ class Recorder:
         """
         if type(value) in _SCALARS:
             return value
+        if type(value) in SPARSE_TYPES:  # a sparse gradient is summarised as the array it stands for
+            value = value.dense()
         known = self._summaries.get((id(value), keep))
         if known is not None and known[0] is value:
             return known[1]

@@ -55,8 +55,10 @@ class Summary:
     def type_str(self) -> str:
         """``f64[256, 512]``-style: a short dtype and the shape."""
         if self.items is not None:
+            if self.kind == "dict":
+                return "{" + ", ".join(f"{key!r}: {item.type_str()}" for key, item in self.items.items()) + "}"
             inner = ", ".join(item.type_str() for item in self.items.values())
-            return {"tuple": f"({inner})", "list": f"[{inner}]"}.get(self.kind, "{" + inner + "}")
+            return f"[{inner}]" if self.kind == "list" else f"({inner})"
         if self.kind != "array":
             return self.dtype or self.kind
         return f"{short_dtype(self.dtype)}[{', '.join(str(n) for n in self.shape)}]"
