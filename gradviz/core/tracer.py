@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = [
     "Box", "Level", "Primitive", "NoTracePrimitive", "primitive", "notrace_primitive", "getval", "isbox", "new_box",
-    "trace", "stop_gradient", "active_levels", "box_types", "register_notrace",
+    "trace", "stop_gradient", "box_types", "register_notrace",
 ]
 
 
@@ -49,11 +49,6 @@ class Level:
     def __repr__(self) -> str:
         state = "active" if self.active else "finished"
         return f"<Level depth={self.depth} {self.node_type.__name__} {state}>"
-
-
-def active_levels() -> tuple[Level, ...]:
-    """The levels active in this thread, outermost first."""
-    return tuple(_state.levels)
 
 
 @contextmanager

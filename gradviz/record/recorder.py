@@ -23,7 +23,7 @@ import numpy as np
 from ..core import backward
 from ..core.backward import VJPNode
 from ..core.sparse import SPARSE_TYPES
-from ..core.tracer import box_types, getval
+from ..core.tracer import getval
 from ..core.vspace import describe
 from .summary import summarize
 
@@ -309,7 +309,3 @@ def recording(recorder: Recorder):
         session.node_type, session.observer = saved
         _state.recorder = None
         recorder.release()
-
-
-def is_recorded(x: Any) -> bool:
-    return type(x) in box_types and isinstance(x._node, RecordNode)
