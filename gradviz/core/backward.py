@@ -23,7 +23,8 @@ from .vspace import describe, vspace
 
 __all__ = [
     "defvjp", "defvjp_argnum", "defvjp_argnums", "defvjp_is_zero", "has_vjp", "VJPNode", "toposort",
-    "backward_pass", "make_vjp", "add_outgrads", "check_outgrad", "IndexedGrad", "ItemGrads", "register_hook",
+    "backward_pass", "make_vjp", "trace_reverse", "pull_back", "add_outgrads", "check_outgrad", "IndexedGrad",
+    "ItemGrads", "register_hook",
     "session",
 ]
 
@@ -241,7 +242,8 @@ def backward_pass(g: Any, end_node: Node, start_node: Node | None = None, observ
     run, since only its children (all done by then) and its own VJP need them: memory falls as the pass proceeds.
     """
     if observer is not None or hooks:
-        return _observed_backward_pass(g, end_node, start_node, observer, hooks or {})
+        with gc_paused():
+            return _observed_backward_pass(g, end_node, start_node, observer, hooks or {})
     outgrads: dict[Node, Any] = {end_node: g}
     owned: set[Node] = set()  # nodes whose summed outgrad is our own array, safe to add into in place
     rules_by_argnum = _vjps_by_argnum
@@ -398,15 +400,30 @@ session = ReverseSession()
 _SAME_TYPE_OK = frozenset({float, complex, np.float64, np.float32, np.float16, np.complex128, np.complex64})
 
 
-def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
-    """Trace ``fun(x)`` and return ``(vjp, fun(x))``, where ``vjp(g)`` is g times the Jacobian of fun at x."""
+def trace_reverse(fun: Callable, x: Any) -> tuple[Node, Any, Node | None]:
+    """Trace ``fun(x)`` with the nodes this thread's session says (plain, or a recorder's): (start, value, end)."""
     from .containers import pack_container
 
-    node_type, observer = session.node_type, session.observer
     with gc_paused():
-        start_node, end_value, end_node = trace(node_type, fun, x, pack_output=pack_container)
-    if observer is not None and end_node is not None:
-        observer.traced(end_node)
+        start_node, end_value, end_node = trace(session.node_type, fun, x, pack_output=pack_container)
+    if session.observer is not None and end_node is not None:
+        session.observer.traced(end_node)
+    return start_node, end_value, end_node
+
+
+def pull_back(g: Any, start_node: Node, end_node: Node, x_space: Any, observer: Any = None,
+              last_use: bool = False) -> Any:
+    """The backward pass from ``end_node`` with cotangent ``g``: the gradient at ``start_node``, in x's space."""
+    result = backward_pass(g, end_node, start_node, observer, start_node.level.hooks, last_use)
+    if result is None:
+        return x_space.zeros()
+    return result if type(result) in box_types else x_space.cast(result)
+
+
+def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
+    """Trace ``fun(x)`` and return ``(vjp, fun(x))``, where ``vjp(g)`` is g times the Jacobian of fun at x."""
+    observer = session.observer
+    start_node, end_value, end_node = trace_reverse(fun, x)
     x_space = vspace(x)
 
     if end_node is None:
@@ -426,9 +443,6 @@ def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
                     f"vjp: the cotangent is {describe(g)} but the output of "
                     f"{getattr(fun, '__name__', 'the function')} is {describe(end_value)}; they must match."
                 )
-            result = backward_pass(g, end_node, start_node, observer, start_node.level.hooks, last_use)
-            if result is None:
-                return x_space.zeros()
-            return result if type(result) in box_types else x_space.cast(result)
+            return pull_back(g, start_node, end_node, x_space, observer, last_use)
 
     return vjp, end_value

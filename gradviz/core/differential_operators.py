@@ -30,7 +30,8 @@ def _where(op: str, fun: Callable) -> str:
     return f"{op} of {getattr(fun, '__name__', 'the function')} (argnum {argnum})"
 
 
-def _check_input(op: str, fun: Callable, x: Any) -> None:
+def check_input(op: str, fun: Callable, x: Any) -> None:
+    """Raise a TypeError naming ``op``, the function and the argument if ``x`` can't be differentiated."""
     try:
         space = vspace(x)
     except TypeError as error:
@@ -47,23 +48,26 @@ def _check_input(op: str, fun: Callable, x: Any) -> None:
         )
 
 
-def _check_real_scalar(op: str, fun: Callable, ans: Any) -> None:
+_NOT_SCALAR = ("Use jacobian for the full Jacobian, elementwise_grad when each output depends only on the matching "
+               "input, or make_vjp / vector_jacobian_product for a vector-Jacobian product.")
+_NOT_REAL = ("Use holomorphic_grad for a holomorphic function, or differentiate its real part or absolute "
+             "value.")
+
+
+def check_real_scalar(op: str, fun: Callable, ans: Any, not_scalar: str = _NOT_SCALAR,
+                      not_real: str = _NOT_REAL) -> None:
+    """Raise a TypeError, with what to do instead, unless ``ans`` is a real scalar (complex for holomorphic_grad)."""
     space = vspace(ans)
     if space.size != 1 or not hasattr(space, "ndim"):
-        raise TypeError(
-            f"{_where(op, fun)}: {op} needs a scalar output, but the function returned {describe(ans)}. Use "
-            "jacobian for the full Jacobian, elementwise_grad when each output depends only on the matching "
-            "input, or make_vjp / vector_jacobian_product for a vector-Jacobian product."
-        )
+        raise TypeError(f"{_where(op, fun)}: {op} needs a scalar output, but the function returned "
+                        f"{describe(ans)}. {not_scalar}")
     if space.iscomplex and op != "holomorphic_grad":
-        raise TypeError(
-            f"{_where(op, fun)}: {op} needs a real output, but the function returned {describe(ans)}. Use "
-            "holomorphic_grad for a holomorphic function, or differentiate its real part or absolute value."
-        )
+        raise TypeError(f"{_where(op, fun)}: {op} needs a real output, but the function returned "
+                        f"{describe(ans)}. {not_real}")
 
 
 def _make_vjp(op: str, fun: Callable, x: Any) -> tuple[Callable, Any]:
-    _check_input(op, fun, x)
+    check_input(op, fun, x)
     return backward.make_vjp(fun, x)
 
 
@@ -76,7 +80,7 @@ def make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
 @unary_to_nary
 def make_jvp(fun: Callable, x: Any) -> Callable:
     """``jvp(v) -> (fun(x), J v)``: forward mode, the Jacobian-vector product at x."""
-    _check_input("make_jvp", fun, x)
+    check_input("make_jvp", fun, x)
     return forward.make_jvp(fun, x)
 
 
@@ -84,7 +88,7 @@ def make_jvp(fun: Callable, x: Any) -> Callable:
 def grad(fun: Callable, x: Any) -> Any:
     """The gradient of a scalar-output function, with the type, dtype and structure of ``x``."""
     vjp, ans = _make_vjp("grad", fun, x)
-    _check_real_scalar("grad", fun, ans)
+    check_real_scalar("grad", fun, ans)
     return vjp(vspace(ans).ones(), last_use=True)
 
 
@@ -92,7 +96,7 @@ def grad(fun: Callable, x: Any) -> Any:
 def value_and_grad(fun: Callable, x: Any) -> tuple[Any, Any]:
     """``(fun(x), grad(fun)(x))`` from one forward pass."""
     vjp, ans = _make_vjp("value_and_grad", fun, x)
-    _check_real_scalar("value_and_grad", fun, ans)
+    check_real_scalar("value_and_grad", fun, ans)
     return ans, vjp(vspace(ans).ones(), last_use=True)
 
 
@@ -109,7 +113,7 @@ def grad_and_aux(fun: Callable, x: Any) -> tuple[Any, Any]:
     scalar_part.__name__ = getattr(fun, "__name__", "fun")
     scalar_part.argnum = getattr(fun, "argnum", 0)
     vjp, ans = _make_vjp("grad_and_aux", scalar_part, x)
-    _check_real_scalar("grad_and_aux", scalar_part, ans)
+    check_real_scalar("grad_and_aux", scalar_part, ans)
     aux, level = captured[-1]
     return vjp(vspace(ans).ones(), last_use=True), _unbox_level(aux, level)
 
@@ -144,7 +148,7 @@ def holomorphic_grad(fun: Callable, x: Any) -> Any:
         raise TypeError(f"{_where('holomorphic_grad', fun)}: the input is {describe(x)}; holomorphic_grad needs "
                         "a complex input (use grad for real inputs).")
     vjp, ans = _make_vjp("holomorphic_grad", fun, x)
-    _check_real_scalar("holomorphic_grad", fun, ans)
+    check_real_scalar("holomorphic_grad", fun, ans)
     return vjp(vspace(ans).ones(), last_use=True)
 
 

@@ -13,11 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.backward import backward_pass, toposort
-from ..core.containers import pack_container
-from ..core.gcpause import gc_paused
+from ..core.backward import pull_back, toposort, trace_reverse
+from ..core.differential_operators import check_input, check_real_scalar
 from ..core.tracer import box_types, getval
-from ..core.tracer import trace as run_traced
 from ..core.vspace import describe, vspace
 from ..core.wrap_util import subvals
 from .recorder import Recorder, RecordNode, Scope, Site, recording
@@ -185,45 +183,36 @@ def trace(fun: Callable, *args: Any, argnum: int | tuple[int, ...] = 0, cotangen
     The output must be a real scalar unless a ``cotangent`` (of the output's shape) is given; ``backward=False``
     records the forward graph alone. ``keep_values=True`` keeps every value and outgrad, not only summaries.
     """
-    name = getattr(fun, "__name__", type(fun).__name__)
     argnums = (argnum,) if isinstance(argnum, int) else tuple(argnum)
     x = args[argnum] if isinstance(argnum, int) else tuple(args[i] for i in argnums)
-    space = vspace(x)
-    if not space.is_differentiable:
-        raise TypeError(f"trace of {name} (argnum {argnum}): the argument is {describe(x)}, which has no gradient; "
-                        "pass floats (3.0 rather than 3).")
 
     def fun_of_x(x_box: Any) -> Any:
         replacements = [(argnum, x_box)] if isinstance(argnum, int) else zip(argnums, x_box)
         return fun(*subvals(args, replacements), **kwargs)
 
+    fun_of_x.__name__, fun_of_x.argnum = getattr(fun, "__name__", type(fun).__name__), argnum
+    check_input("trace", fun_of_x, x)
+    space = vspace(x)
     recorder = Recorder(keep_values, sys._getframe())
     grad = None
-    with recording(recorder), gc_paused():
-        start, value, end = run_traced(RecordNode, fun_of_x, x, pack_output=pack_container)
-        if end is not None:
-            recorder.traced(end)
+    with recording(recorder):
+        start, value, end = trace_reverse(fun_of_x, x)
         if backward:
-            if end is None:
-                grad = space.zeros()
-            else:
-                g = _cotangent(name, value, cotangent)
-                grad = backward_pass(g, end, start, recorder, start.level.hooks)
-                grad = space.zeros() if grad is None else (grad if type(grad) in box_types else space.cast(grad))
-    return Trace(name, argnum, getval(value), grad, None, None, recorder.scopes, keep_values, recorder)
+            grad = space.zeros() if end is None else pull_back(
+                _cotangent(fun_of_x, value, cotangent), start, end, space, recorder)
+    return Trace(fun_of_x.__name__, argnum, getval(value), grad, None, None, recorder.scopes, keep_values, recorder)
 
 
-def _cotangent(name: str, value: Any, cotangent: Any) -> Any:
-    out_space = vspace(value)
+_NEEDS_COTANGENT = ("Pass cotangent= (an array of the output's shape) to start the backward pass, or backward=False "
+                    "for the forward graph alone.")
+
+
+def _cotangent(fun: Callable, value: Any, cotangent: Any) -> Any:
     if cotangent is None:
-        if getattr(out_space, "size", 0) != 1 or out_space.iscomplex or not hasattr(out_space, "ndim"):
-            raise TypeError(
-                f"trace of {name}: the output is {describe(value)}, not a real scalar; pass cotangent= (an array of "
-                "the output's shape) to start the backward pass, or backward=False for the forward graph alone."
-            )
-        return out_space.ones()
-    if vspace(cotangent) != out_space:
-        raise ValueError(f"trace of {name}: the cotangent is {describe(cotangent)} but the output is "
+        check_real_scalar("trace", fun, value, not_scalar=_NEEDS_COTANGENT, not_real=_NEEDS_COTANGENT)
+        return vspace(value).ones()
+    if vspace(cotangent) != vspace(value):
+        raise ValueError(f"trace of {fun.__name__}: the cotangent is {describe(cotangent)} but the output is "
                          f"{describe(value)}; they must match.")
     return cotangent
 
