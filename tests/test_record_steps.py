@@ -205,3 +205,16 @@ def test_sparse_gradients_are_summarised_as_the_values_they_stand_for():
     t = gradviz.trace(lambda x: x[1] * 2.0, onp.arange(4.0))
     sent = [s.value for step in t.steps for s in step.sent if s.parent == t.nodes[0].id]
     assert sent[0].shape == (4,) and sent[0].max == 2.0 and sent[0].min == 0.0 and sent[0].mean == 0.5
+
+
+def test_an_item_gradient_is_summarised_exactly_as_its_dense_container():
+    """The record summarises a container's gradient with only some items without making the zero items: the
+    summary must equal that of the dense container, nested and of every dtype."""
+    from gradviz.core.sparse import ItemGrads
+    from gradviz.record.recorder import Recorder
+    from gradviz.record.summary import summarize
+
+    params = {"W": onp.ones((2, 2)), "b": onp.zeros(2, onp.float32), "c": (onp.ones(3), 2.0), "n": onp.arange(2)}
+    for items in ({"W": onp.full((2, 2), -3.0)}, {"b": onp.ones(2, onp.float32), "c": (onp.ones(3), 1.0)}):
+        sparse = ItemGrads(params, items)
+        assert Recorder(False, None).brief(sparse, False) == summarize(sparse.dense())

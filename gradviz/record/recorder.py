@@ -10,6 +10,7 @@ that led to it, one scope per call), a summary of its value, and, for a node mad
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import sys
 import threading
@@ -22,10 +23,10 @@ import numpy as np
 
 from ..core import backward
 from ..core.backward import VJPNode
-from ..core.sparse import SPARSE_TYPES
+from ..core.sparse import IndexedGrad, ItemGrads
 from ..core.tracer import getval
 from ..core.vspace import describe
-from .summary import summarize
+from .summary import HEAD, Summary, summarize
 
 __all__ = ["RecordNode", "Recorder", "Scope", "Site", "recording", "active_recorder"]
 
@@ -153,7 +154,9 @@ class Recorder:
         """
         if type(value) in _SCALARS:
             return value
-        if type(value) in SPARSE_TYPES:  # a sparse gradient is summarised as the array it stands for
+        if type(value) is ItemGrads:  # a container's gradient with only some items: the others are zeros
+            return self._item_grads_summary(value, keep)
+        if type(value) is IndexedGrad:  # a sparse gradient is summarised as the array it stands for
             value = value.dense()
         known = self._summaries.get((id(value), keep))
         if known is not None and known[0] is value:
@@ -162,6 +165,20 @@ class Recorder:
         if remember:
             self._summaries[(id(value), keep)] = (value, summary)  # the value held, so its id stays its own
         return summary
+
+    def _item_grads_summary(self, grads: ItemGrads, keep: bool) -> Summary:
+        """The summary of the dense container ``grads`` stands for, without making the zero items."""
+        container = grads.container
+        keys = container.keys() if isinstance(container, dict) else range(len(container))
+        items = {}
+        for key in keys:
+            if key in grads.items:
+                item = self.brief(grads.items[key], keep, remember=False)
+                items[key] = item if type(item) is Summary else summarize(item, keep)
+            else:
+                items[key] = _zeros_summary(container[key])
+        kind = "dict" if isinstance(container, dict) else type(container).__name__
+        return Summary(kind if kind in ("tuple", "list", "dict") else "tuple", (len(items),), items=items)
 
     # --- the observer of make_vjp and of the backward pass
     def traced(self, end_node: Any) -> None:
@@ -269,6 +286,20 @@ class RecordNode(VJPNode):
 
 
 _SCALARS = frozenset({float, np.float64, np.float32, np.float16})
+
+
+def _zeros_summary(like: Any) -> Summary:
+    """The summary of zeros shaped like ``like`` (an item no gradient reached), made without the zeros."""
+    if isinstance(like, (tuple, list, dict)):
+        keys = like.keys() if isinstance(like, dict) else range(len(like))
+        kind = "dict" if isinstance(like, dict) else type(like).__name__
+        return Summary(kind if kind in ("tuple", "list", "dict") else "tuple", (len(like),),
+                       items={key: _zeros_summary(like[key]) for key in keys})
+    shape = np.shape(like)
+    # Zeros have the same statistics at any size: summarise a few of them (of the item's own dtype), with its shape.
+    summary = summarize(np.zeros(min(math.prod(shape), HEAD), np.result_type(like)))
+    summary.shape = shape
+    return summary
 
 
 def argument_repr(value: Any) -> dict:
