@@ -31,10 +31,18 @@ from .record import Trace, tap, trace
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext gradviz``: registers the ``%gradviz`` and ``%%gradviz`` magics (gradviz.render.magic)."""
+    from .render.magic import register
+
+    register(ipython)
+
+
 __all__ = [
     "checkpoint", "deriv", "elementwise_grad", "grad", "grad_and_aux", "grad_named", "hessian",
     "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian", "make_ggnvp", "make_hvp",
     "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product", "value_and_grad",
     "vector_jacobian_product", "getval", "primitive", "stop_gradient", "dict", "isinstance", "list", "tuple",
-    "type", "trace", "tap", "Trace",
+    "type", "trace", "tap", "Trace", "load_ipython_extension",
 ]

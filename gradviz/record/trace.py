@@ -92,6 +92,10 @@ class Trace:
         self.scopes, self.keep_values = scopes, keep_values
         self._nodes, self._steps, self._recorder = nodes, steps, recorder
         self._by_id: dict[int, NodeRecord] | None = None
+        # What the debugger found, by node id: [{"kind", "status", "message", ...}]; the renderer draws it.
+        self.annotations: dict[int, list[dict]] = {}
+        # (fun, args, kwargs, argnum) of the traced call, so that a check can run it again; None from JSON.
+        self.call: tuple | None = None
 
     @property
     def nodes(self) -> list[NodeRecord]:
@@ -147,6 +151,54 @@ class Trace:
         return (f"<Trace of {self.function}: {len(self.nodes)} nodes, {len(self.steps)} backward steps; "
                 "print() it for the listing>")
 
+    # --- the renderer and the debugger read the trace; these methods only hand it to them (imported when used)
+    def to_dot(self, view: str = "forward", **options: Any) -> Any:
+        """The graph as a ``graphviz.Digraph`` (``view`` "forward" or "backward"); see gradviz.render.dot."""
+        from ..render.dot import to_dot
+
+        return to_dot(self, view=view, **options)
+
+    def render(self, path: str, view: str = "forward", **options: Any) -> str:
+        """Write the graph to ``path`` (.svg, .png, .pdf) with the system Graphviz; returns the path written."""
+        from ..render.dot import render
+
+        return render(self, path, view=view, **options)
+
+    def save_html(self, path: str, **options: Any) -> str:
+        """Write one self-contained interactive HTML file (no kernel, no network); returns the path written."""
+        from ..render.html import save_html
+
+        return save_html(self, path, **options)
+
+    def widget(self, **options: Any) -> Any:
+        """The interactive widget for a notebook."""
+        from ..render.widget import TraceWidget
+
+        return TraceWidget(self, **options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        from ..render.widget import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+    def check(self, **options: Any) -> Any:
+        """Check every node's VJP at its recorded values; see gradviz.debug.check."""
+        from ..debug.check import check_trace
+
+        return check_trace(self, **options)
+
+    def nonfinite(self) -> Any:
+        """Where the first NaN or Inf was born, forward and backward; see gradviz.debug.nonfinite."""
+        from ..debug.nonfinite import nonfinite
+
+        return nonfinite(self)
+
+    def flow(self, **options: Any) -> Any:
+        """Outgrad norms per node and per scope, with vanishing and exploding flags; see gradviz.debug.flow."""
+        from ..debug.flow import gradient_flow
+
+        return gradient_flow(self, **options)
+
     def to_json(self, **dump_kwargs: Any) -> str:
         """The trace as JSON, in the versioned schema of docs/trace-schema.md."""
         from .serialize import to_json
@@ -200,7 +252,10 @@ def trace(fun: Callable, *args: Any, argnum: int | tuple[int, ...] = 0, cotangen
         if backward:
             grad = space.zeros() if end is None else pull_back(
                 _cotangent(fun_of_x, value, cotangent), start, end, space, recorder)
-    return Trace(fun_of_x.__name__, argnum, getval(value), grad, None, None, recorder.scopes, keep_values, recorder)
+    recorded = Trace(fun_of_x.__name__, argnum, getval(value), grad, None, None, recorder.scopes, keep_values,
+                     recorder)
+    recorded.call = (fun, args, kwargs, argnum)
+    return recorded
 
 
 _NEEDS_COTANGENT = ("Pass cotangent= (an array of the output's shape) to start the backward pass, or backward=False "
