@@ -27,6 +27,7 @@ from .core.differential_operators import (
     vector_jacobian_product,
 )
 from .core.tracer import getval, primitive, stop_gradient
+from .debug import check_vjps, detect_anomaly
 from .record import Trace, tap, trace
 
 __version__ = "0.1.0"
@@ -44,5 +45,5 @@ __all__ = [
     "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian", "make_ggnvp", "make_hvp",
     "make_jvp", "make_vjp", "multigrad_dict", "tensor_jacobian_product", "value_and_grad",
     "vector_jacobian_product", "getval", "primitive", "stop_gradient", "dict", "isinstance", "list", "tuple",
-    "type", "trace", "tap", "Trace", "load_ipython_extension",
+    "type", "trace", "tap", "Trace", "load_ipython_extension", "check_vjps", "detect_anomaly",
 ]

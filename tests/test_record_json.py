@@ -11,7 +11,7 @@ import pytest
 
 import gradviz
 import gradviz.numpy as np
-from gradviz import grad
+from gradviz import Trace, grad
 
 HERE = Path(__file__).resolve()
 SOURCE = HERE.read_text().splitlines()
@@ -237,6 +237,24 @@ def test_every_record_has_exactly_the_documented_fields(all_traces, kind):
             else:
                 assert set(part) == fields["Summary"]
                 assert part["kind"] in {"array", "tuple", "list", "dict", "none", "other"}
+
+
+def test_annotations_round_trip_with_the_documented_fields():
+    def f(x):
+        return np.sum(np.log(x))
+
+    recorded = gradviz.trace(f, onp.array([1.0, -1.0]))
+    recorded.annotations[1] = [{"kind": "nonfinite-forward", "status": "fail", "message": "log <of> -1 & \"x\"",
+                                "error": float("nan")}]
+    data = json.loads(recorded.to_json())
+    fields = documented_fields()
+    assert [entry[0] for entry in data["annotations"]] == [1]
+    assert all(set(a) == set(fields["Annotation"]) for a in data["annotations"][0][1])
+    back = Trace.from_json(recorded.to_json()).annotations[1][0]
+    assert back["message"] == recorded.annotations[1][0]["message"] and back["kind"] == "nonfinite-forward"
+    assert back["error"] != back["error"]  # NaN survives as the string "nan"
+    del data["annotations"]  # a file written before annotations existed still reads
+    assert Trace.from_json(json.dumps(data)).annotations == {}
 
 
 def test_documented_meanings_hold(all_traces):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .gcpause import gc_paused
-from .node import Node
+from .node import LooseNode, Node
 from .sparse import SPARSE_TYPES, IndexedGrad, ItemGrads, densify
 from .tracer import Primitive, box_types, trace
 from .vspace import describe, vspace
@@ -77,6 +77,22 @@ def has_vjp(fun: Primitive, argnum: int) -> bool:
     if rules is not None:
         return argnum in rules
     return fun in _vjp_given_argnum or fun in _vjp_joint
+
+
+def vjp_is_zero(fun: Primitive, argnum: int) -> bool:
+    """Whether ``fun``'s VJP for ``argnum`` was declared zero (defvjp with None, or defvjp_is_zero)."""
+    rules = _vjps_by_argnum.get(fun)
+    return rules is not None and argnum in rules and rules[argnum] is None
+
+
+def apply_vjp(fun: Primitive, argnum: int, ans: Any, args: Sequence, kwargs: dict, g: Any) -> Any:
+    """The VJP of ``fun`` for argument ``argnum`` at a recipe (ans, args, kwargs), applied to ``g``; None if zero.
+
+    The same code path as the backward pass, for tools (the debugger) that check one recipe at a time.
+    """
+    node = LooseNode(fun, list(args), dict(kwargs), ans, [argnum], [None])
+    edges = _node_vjps(node, g)
+    return edges[0][2] if edges else None
 
 
 def _require_primitive(fun: Any, who: str) -> None:

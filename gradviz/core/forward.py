@@ -7,10 +7,10 @@ tangent is the primitive applied to ``g``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .node import Node
+from .node import LooseNode, Node
 from .tracer import Primitive, box_types, trace
 from .vspace import describe, vspace
 
@@ -82,6 +82,23 @@ def has_jvp(fun: Primitive, argnum: int) -> bool:
     if rules is not None:
         return argnum in rules
     return fun in _jvp_given_argnum or fun in _jvp_joint
+
+
+def apply_jvp(fun: Primitive, argnum: int, ans: Any, args: Sequence, kwargs: dict, tangent: Any) -> Any:
+    """The JVP of ``fun`` along ``tangent`` in argument ``argnum`` at a recipe (ans, args, kwargs); None if zero.
+
+    The same code path as forward mode, for tools (the debugger) that check one recipe at a time.
+    """
+    parent = _Tangent(tangent)
+    node = LooseNode(fun, list(args), dict(kwargs), ans, [argnum], [parent])
+    return _tangent(node)
+
+
+class _Tangent:
+    __slots__ = ("tangent",)
+
+    def __init__(self, tangent: Any) -> None:
+        self.tangent = tangent
 
 
 def _require_primitive(fun: Any, who: str) -> None:

@@ -51,3 +51,13 @@ class Node:
         name = "input" if self.fun is None else getattr(self.fun, "qualname", repr(self.fun))
         parents = ", ".join(f"{i}:%{p.id}" for i, p in zip(self.argnums, self.parents))
         return f"<{type(self).__name__} %{self.id} = {name}({parents})>"
+
+
+class LooseNode:
+    """A recipe outside any graph, with the fields the VJP and JVP dispatchers read (for the debugger's checks)."""
+
+    __slots__ = ("fun", "args", "kwargs", "value", "argnums", "parents")
+
+    def __init__(self, fun: Any, args: list, kwargs: dict, value: Any, argnums: list, parents: list) -> None:
+        self.fun, self.args, self.kwargs, self.value = fun, args, kwargs, value
+        self.argnums, self.parents = argnums, parents

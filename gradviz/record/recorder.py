@@ -16,7 +16,7 @@ import sys
 import threading
 import types
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from ..core.tracer import getval
 from ..core.vspace import describe
 from .summary import HEAD, Summary, summarize
 
-__all__ = ["RecordNode", "Recorder", "Scope", "Site", "recording", "active_recorder"]
+__all__ = ["RecordNode", "Recorder", "Recipe", "Scope", "Site", "recording", "active_recorder"]
 
 
 @dataclass
@@ -80,8 +80,11 @@ def _library(code: types.CodeType) -> bool:
 class Recorder:
     """Collects the nodes and backward steps of one ``gradviz.trace`` call (and of the grads inside it)."""
 
-    def __init__(self, keep_values: bool, boundary: types.FrameType | None) -> None:
+    def __init__(self, keep_values: bool, boundary: types.FrameType | None, keep_recipes: bool = False) -> None:
         self.keep_values = keep_values
+        self.keep_recipes = keep_recipes
+        # node id -> Recipe, filled by release() when keep_recipes (the debugger re-runs each node's primitive)
+        self.recipes: dict[int, Recipe] | None = None
         self.boundary = boundary  # the frame that called the traced function: scopes stop there
         self.ids = itertools.count()
         self.nodes: list[RecordNode] = []
@@ -221,8 +224,13 @@ class Recorder:
         """Drop the values the graph held for the backward pass: the record keeps summaries and descriptions.
 
         Each node's ``args`` become descriptions: None for a traced argument, {"constant": id} for a constant
-        node, {"repr": text} for anything else (an axis, a shape, a string).
+        node, {"repr": text} for anything else (an axis, a shape, a string). With ``keep_recipes``, the plain
+        recipes are kept first, in ``recipes``.
         """
+        if self.keep_recipes:
+            self.recipes = {node.id: Recipe(node.fun, [getval(arg) for arg in node.args], dict(node.kwargs),
+                                            tuple(node.argnums), getval(node.value))
+                            for node in self.nodes if node.fun is not None and node.args is not None}
         for node in self.nodes:
             constants = node.constant_args
             if constants is None:
@@ -244,6 +252,17 @@ class Recorder:
             return None
         code, line = site
         return f"{code.co_filename}:{line} in {code.co_name}"
+
+
+@dataclass(slots=True)
+class Recipe:
+    """How one node's value was made, with plain values: enough to call its primitive and its rules again."""
+
+    fun: Any  # the Primitive
+    args: list  # every positional argument, unboxed (traced ones at their recorded values)
+    kwargs: dict
+    argnums: tuple  # which arguments were traced
+    value: Any  # the primitive's output
 
 
 class RecordNode(VJPNode):
@@ -296,10 +315,18 @@ def _zeros_summary(like: Any) -> Summary:
         return Summary(kind if kind in ("tuple", "list", "dict") else "tuple", (len(like),),
                        items={key: _zeros_summary(like[key]) for key in keys})
     shape = np.shape(like)
-    # Zeros have the same statistics at any size: summarise a few of them (of the item's own dtype), with its shape.
-    summary = summarize(np.zeros(min(math.prod(shape), HEAD), np.result_type(like)))
-    summary.shape = shape
-    return summary
+    key = (shape, np.result_type(like))
+    known = _ZEROS.get(key)
+    if known is None:
+        # Zeros have the same statistics at any size: summarise a few of them (of the item's dtype), with its shape.
+        known = summarize(np.zeros(min(math.prod(shape), HEAD), key[1]))
+        known.shape = shape
+        if len(_ZEROS) < 4096:
+            _ZEROS[key] = known
+    return replace(known, head=list(known.head))  # a container's untouched items are summarised once per step
+
+
+_ZEROS: dict[tuple, Summary] = {}  # (shape, dtype) -> the summary of zeros of that shape and dtype
 
 
 def argument_repr(value: Any) -> dict:

@@ -53,6 +53,11 @@ def to_dict(trace: Trace) -> dict:
              "sent": [{"argnum": s.argnum, "parent": s.parent, "value": encode_summary(s.value)} for s in step.sent]}
             for step in trace.steps
         ],
+        "annotations": [
+            [node_id, [{"kind": a["kind"], "status": a["status"], "message": a["message"],
+                        "error": encode_number(a.get("error"))} for a in entries]]
+            for node_id, entries in sorted(trace.annotations.items()) if entries
+        ],
     }
 
 
@@ -98,9 +103,12 @@ def from_dict(data: dict) -> Trace:
         for s in data["steps"]
     ]
     argnum = data["argnum"]
-    return Trace(data["function"], tuple(argnum) if isinstance(argnum, list) else argnum,
-                 decode_value(data["value"]), decode_value(data["grad"]), nodes, steps,
-                 [Scope(**scope) for scope in data["scopes"]], data["keep_values"])
+    trace = Trace(data["function"], tuple(argnum) if isinstance(argnum, list) else argnum,
+                  decode_value(data["value"]), decode_value(data["grad"]), nodes, steps,
+                  [Scope(**scope) for scope in data["scopes"]], data["keep_values"])
+    for node_id, entries in data.get("annotations", []):  # absent in files written before annotations existed
+        trace.annotations[node_id] = [{**entry, "error": decode_number(entry["error"])} for entry in entries]
+    return trace
 
 
 # --- numbers, arrays and values
