@@ -1,13 +1,16 @@
 """The command line: ``python -m gradviz demo`` (or ``gradviz demo``).
 
 The demo traces the gradient of a tiny tanh layer (gradviz.trace), prints the value, the gradient and the record
-(the forward graph with the line of code behind each node, then the backward steps), and checks the gradient
-against finite differences, so a new install shows at once that the engine and the record work.
+(the forward graph with the line of code behind each node, then the backward steps), checks the gradient against
+finite differences, and writes the trace as a standalone interactive HTML report (Trace.save_html: the graph,
+stepping through the backward pass, node details; no kernel, no network), so a new install shows at once that the
+engine, the record and the renderer work.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +21,7 @@ from .examples import tiny_layer
 from .misc.flatten import flatten
 from .record import trace
 
+DEMO_REPORT = "gradviz-demo.html"
 TOLERANCE = 1e-6  # finite differences with a 1e-6 step agree with an exact gradient to about 1e-9 here
 
 
@@ -54,6 +58,9 @@ def run_demo(args: argparse.Namespace) -> int:
     error = max_finite_difference_error(loss, params, gradient)
     verdict = "ok" if error < TOLERANCE else f"FAILED: more than {TOLERANCE:g}"
     print(f"finite-difference check: max |error| = {error:.2e} ({verdict})")
+    path = os.path.abspath(recorded.save_html(args.out))
+    print(f"interactive report: {path}")
+    print("  open it in a browser: the graph, the backward pass step by step, the details of each node (offline)")
     return 0 if error < TOLERANCE else 1
 
 
@@ -70,11 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="command", required=True)
     demo = commands.add_parser(
-        "demo", help="differentiate a tiny tanh layer, list its primitives, check the gradient",
+        "demo", help="differentiate a tiny tanh layer, check the gradient, write an interactive HTML report",
         description="Differentiate a tiny tanh layer with a squared-error loss, print the value, the gradient and "
-                    "the primitives the forward pass ran, and check the gradient against finite differences "
-                    "(exit status 1 if they disagree).",
+                    "the primitives the forward pass ran, check the gradient against finite differences (exit "
+                    "status 1 if they disagree), and write the trace as a standalone interactive HTML report.",
     )
+    demo.add_argument("--out", metavar="PATH", default=DEMO_REPORT,
+                      help=f"where to write the HTML report (default: ./{DEMO_REPORT})")
     demo.set_defaults(run=run_demo)
     coverage = commands.add_parser(
         "coverage", help="list every wrapped NumPy/SciPy function and whether it has VJP and JVP rules",

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as onp
 import pytest
@@ -11,12 +12,13 @@ import gradviz.numpy as np
 from gradviz.__main__ import main, max_finite_difference_error
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "gradviz", *args], capture_output=True, text=True, timeout=120)
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gradviz", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
 
 
-def test_demo_prints_value_gradient_listing_and_a_passing_check():
-    result = run("demo")
+def test_demo_prints_value_gradient_listing_and_a_passing_check(tmp_path):
+    result = run("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert re.search(r"^loss = \d+\.\d+$", out, re.M)
@@ -41,20 +43,12 @@ def test_an_unknown_or_missing_command_exits_2_with_a_hint(args, hint):
     assert "usage: gradviz" in result.stderr and hint in result.stderr
 
 
-def test_main_is_the_console_script_entry_point(capsys):
-    assert main(["demo"]) == 0
+def test_main_is_the_console_script_entry_point(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path / "report.html")]) == 0
     assert "finite-difference check" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_info:
         main(["nope"])
     assert exit_info.value.code == 2
-
-
-def test_demo_prints_the_record_forward_then_backward():
-    out = subprocess.run([sys.executable, "-m", "gradviz", "demo"], capture_output=True, text=True, check=True).stdout
-    forward, backward = out.index("forward:"), out.index("backward:")
-    assert forward < backward
-    assert re.search(r"^  %\d+ = numpy\.tanh\(%\d+\)  f64\[4, 2\]  tiny_layer\.py:\d+ in layer$", out, re.M)
-    assert re.search(r"^  step \d+: %\d+ numpy\.mean  outgrad f64\[\] 1 \(from seed\)", out, re.M)
 
 
 def test_finite_difference_check_catches_a_wrong_gradient():
@@ -64,3 +58,45 @@ def test_finite_difference_check_catches_a_wrong_gradient():
     x = onp.array([1.0, -2.0])
     assert max_finite_difference_error(f, x, 2 * x) < 1e-8
     assert max_finite_difference_error(f, x, 2 * x + onp.array([0.0, 0.1])) > 0.09
+
+
+def written_report(out):
+    match = re.search(r"^interactive report: (.+)$", out, re.M)
+    assert match, out
+    return Path(match.group(1))
+
+
+def test_demo_prints_the_record_and_writes_a_standalone_html_report_here(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "gradviz", "demo"], capture_output=True, text=True, check=True,
+                         cwd=tmp_path).stdout
+    # The record, forward then backward, is printed before the report is written.
+    forward, backward = out.index("forward:"), out.index("backward:")
+    assert forward < backward
+    assert re.search(r"^  %\d+ = numpy\.tanh\(%\d+\)  f64\[4, 2\]  tiny_layer\.py:\d+ in layer$", out, re.M)
+    assert re.search(r"^  step \d+: %\d+ numpy\.mean  outgrad f64\[\] 1 \(from seed\)", out, re.M)
+    path = written_report(out)
+    assert path == tmp_path / "gradviz-demo.html"
+    html = path.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    # Self-contained: the trace is in the file (the model's primitives and its source file), nothing is fetched.
+    for text in ("tanh", "tiny_layer.py"):
+        assert text in html, text
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=[\"']https?:", html, re.I)
+
+
+def test_demo_out_writes_the_report_where_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "reports" / "mine.html"
+    target.parent.mkdir()
+    assert main(["demo", "--out", str(target)]) == 0
+    assert written_report(capsys.readouterr().out) == target
+    assert target.stat().st_size > 1000
+    assert not (tmp_path / "gradviz-demo.html").exists()
+
+
+def test_demo_help_mentions_the_report(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--out PATH" in out and "HTML report" in out
