@@ -358,6 +358,13 @@ def bench_record(settings: Settings) -> BenchResult:
     return result
 
 
+def bench_render(settings: Settings) -> BenchResult:
+    """The renderer's first view of a 100,000-node trace (bench/render.py)."""
+    import render
+
+    return render.bench_result(settings)
+
+
 BENCHMARKS: dict[str, Callable[[Settings], BenchResult]] = {
     "scalar_chain": bench_scalar_chain,
     "mlp": bench_mlp,
@@ -365,6 +372,7 @@ BENCHMARKS: dict[str, Callable[[Settings], BenchResult]] = {
     "hessian": bench_hessian,
     "chain100k": bench_chain100k,
     "record": bench_record,
+    "render": bench_render,
 }
 
 

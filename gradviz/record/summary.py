@@ -72,20 +72,25 @@ def short_dtype(dtype: str) -> str:
     return _SHORT.get(dtype, dtype)
 
 
-_REAL_SCALARS = {float: "float64", np.float64: "float64", np.float32: "float32", np.float16: "float16"}
+SCALAR_DTYPES = {float: "float64", np.float64: "float64", np.float32: "float32", np.float16: "float16"}
+
+
+def scalar_summary(value: Any, dtype: str, keep: bool = False) -> Summary:
+    """The summary of a real scalar whose type SCALAR_DTYPES maps to ``dtype``: the fast path, as scalar code makes
+    one per primitive."""
+    x = float(value)
+    if x - x == 0:  # finite
+        return Summary("array", (), dtype, x, x, x, abs(x), 0, 0, [x], None, value if keep else None)
+    return Summary("array", (), dtype, x, x, x, abs(x), int(x != x), int(x == x), [x], None, value if keep else None)
 
 
 def summarize(value: Any, keep: bool = False) -> Summary:
     """The summary of ``value`` (plain or traced); with ``keep``, the value itself too."""
     value = getval(value)
     kind = type(value)
-    dtype = _REAL_SCALARS.get(kind)
-    if dtype is not None:  # the fast path: scalar code makes many of these
-        x = float(value)
-        if x - x == 0:  # finite
-            return Summary("array", (), dtype, x, x, x, abs(x), 0, 0, [x], None, value if keep else None)
-        return Summary("array", (), dtype, x, x, x, abs(x), int(x != x), int(x == x), [x], None,
-                       value if keep else None)
+    dtype = SCALAR_DTYPES.get(kind)
+    if dtype is not None:
+        return scalar_summary(value, dtype, keep)
     if isinstance(value, (tuple, list)):
         items = {i: summarize(item, keep) for i, item in enumerate(value)}
         return Summary(kind.__name__ if kind in (tuple, list) else "tuple", (len(value),), items=items)
