@@ -290,6 +290,7 @@ def test_calls_in_a_loop_are_distinct_scopes_with_the_same_call_line():
     scopes = [trace.scopes[n.scope] for n in by_primitive(trace, "numpy.tanh")]
     assert len({s.id for s in scopes}) == 3
     assert {s.call_line for s in scopes} == {line_of("<loop-call>")}
+    assert len({s.call_offset for s in scopes}) == 1  # one call instruction, run three times
     out_scope = only(by_primitive(trace, "numpy.sum")).scope
     assert all(s.parent == out_scope for s in scopes)
     # the constant W is first used inside the first call
@@ -428,3 +429,17 @@ def test_grad_of_grad_nodes_are_tagged_with_the_step_that_made_them():
     # steps of both passes are recorded, the inner one first
     levels = [step.level for step in trace.steps]
     assert levels == sorted(levels, reverse=True) and set(levels) == {0, 1}
+
+
+def test_two_calls_on_one_line_have_distinct_call_offsets():
+    def layer(x):
+        return np.tanh(x)
+
+    def twice(x):
+        return np.sum(layer(layer(x)))
+
+    trace = gradviz.trace(twice, onp.array([0.3, -0.7]))
+    calls = [scope for scope in trace.scopes if scope.function == "layer"]
+    assert len(calls) == 2 and calls[0].call_line == calls[1].call_line
+    assert calls[0].call_offset != calls[1].call_offset
+

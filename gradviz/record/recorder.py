@@ -50,6 +50,8 @@ class Scope:
     line: int  # where the function is defined
     call_line: int | None  # where the parent scope called it
     parent: int | None
+    # The call's bytecode offset in the parent: the calls of a loop share it, two calls on one line (f(f(x))) don't.
+    call_offset: int | None = None
 
 
 _USER_DIRS = (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", ""),)
@@ -129,8 +131,10 @@ class Recorder:
         parent = None if caller is None or caller is self.boundary else self._scope(caller)
         code = frame.f_code
         scope = len(self.scopes)
-        call_line = caller.f_lineno if caller is not None and caller is not self.boundary else None
-        self.scopes.append(Scope(scope, code.co_name, code.co_filename, code.co_firstlineno, call_line, parent))
+        called = caller is not None and caller is not self.boundary
+        call_line, call_offset = (caller.f_lineno, caller.f_lasti) if called else (None, None)
+        self.scopes.append(Scope(scope, code.co_name, code.co_filename, code.co_firstlineno, call_line, parent,
+                                 call_offset))
         self._scope_of_frame[frame] = scope  # holds the frame, so its identity stays unique while recording
         return scope
 
