@@ -312,3 +312,13 @@ def test_listing_marks_made_by_and_non_finite_values():
     assert sqrt_line.endswith("!! 1 NaN, 0 Inf")
     input_step = [line for line in text.splitlines() if line.strip().startswith("step 3: %0 input")][0]
     assert "nan" in input_step
+
+
+def test_the_listing_keeps_one_line_per_record_whatever_the_user_names_hold():
+    def f(x):
+        return np.sum(gradviz.tap(np.sin(x), "two\nlines\tand\x01 a bell"))
+
+    recorded = gradviz.trace(f, onp.ones(2))
+    lines = str(recorded).splitlines()
+    assert len(lines) == 4 + len(recorded.nodes) + len(recorded.steps)
+    assert any("two\\nlines\\tand\\x01 a bell" in line for line in lines)

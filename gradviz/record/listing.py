@@ -25,7 +25,11 @@ def listing(trace: Trace, max_lines: int = MAX_LINES) -> str:
     if trace.steps:
         lines.append("backward:")
         lines += _elided(trace.steps, lambda step: step_line(trace, step), max_lines)
-    return "\n".join(lines)
+    return "\n".join(line.translate(_ONE_LINE) for line in lines)
+
+
+# User text (tap names, function names, reprs) may hold newlines or other control characters: one record, one line.
+_ONE_LINE = {code: f"\\x{code:02x}" for code in range(32)} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
 def node_line(trace: Trace, node: NodeRecord) -> str:
