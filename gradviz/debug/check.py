@@ -11,11 +11,17 @@ primitive and each traced argument x of it, with random directions u (input) and
 Pairings are real: Re(sum(a * b)), so a complex VJP follows autograd's convention (g * f'(z) for holomorphic f).
 Directions are scaled to the magnitude of each element of x, and v leans towards J u so that the pairing does not
 cancel: the relative error of a wrong VJP is then of order one (a flipped sign gives 2, a factor 2 gives 0.5 to 1).
-A point where one-sided differences disagree (a kink: relu at 0, abs at 0, ties of max) accepts any VJP between
-them; a step that crosses a kink or a jump nearby is retried 10x smaller, and a failure is only reported if it
-repeats at the smaller step. A symmetric (Hermitian) argument that fails along general directions is checked along
-symmetric ones (eigh, cholesky read one triangle). A VJP that raises, returns another shape, or writes into its
-outgrad or its argument fails. Arrays of any size cost a few evaluations per direction: no Jacobian is formed.
+Steps go from 1e-3 |x| down to 1e-10 |x| where larger ones leave the domain, cross a jump, or are too coarse (sin
+at 1e6). A failure is only reported when the differences at two steps 10x apart agree with each other and not with
+the VJP, and the primitive is deterministic and differentiable there: its directional derivative is linear in the
+direction (the median of equal values is not). A point where one-sided differences disagree at two steps (a kink:
+relu at 0, abs at 0, ties of max) accepts any VJP between them. A symmetric (Hermitian) argument that fails along
+general directions is checked along symmetric ones (eigh, cholesky read one triangle); a float32 failure is checked
+again in double precision (rounding, not the rule, may be at fault). For arrays of more than 16 elements the last
+of two or more directions is sparse (first, last and a few random elements): a bug in one element is not diluted.
+A VJP that raises, returns another shape, or writes into its outgrad or its argument fails; so do a JVP that
+raises, returns another shape or disagrees with both (named as the JVP), and a primitive that writes into its
+argument. Arrays of any size cost a few evaluations per direction: no Jacobian is formed.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ __all__ = ["ArgCheck", "NodeCheck", "VJPCheckReport", "check_trace", "check_vjps
 # Relative tolerance of a VJP against its reference, by the precision the rules computed in. Wrong rules are off
 # by O(1); these leave room for rounding in the rules and for numerical rules (def_numerical_vjp, ~1e-5).
 RTOL = {"float64": 1e-4, "complex128": 1e-4, "float32": 1e-2, "complex64": 1e-2, "float16": 1e-1}
+_PRECISION_DTYPE = {"float64": np.float64, "complex128": np.float64, "float32": np.float32, "complex64": np.float32,
+                    "float16": np.float16}
 _EPS = {"float64": 2.2e-16, "complex128": 2.2e-16, "float32": 1.2e-7, "complex64": 1.2e-7, "float16": 1e-3}
 _STEP = 1e-3  # relative finite-difference step: optimal for a Richardson-extrapolated central difference in f64
 
@@ -55,6 +63,7 @@ class ArgCheck:
     against: str = ""  # "finite differences", "JVP", ...
     shape: str = ""  # the argument's type, e.g. float64[3, 2]
     jvp_error: float | None = None  # the dot-product test's relative error, where the JVP exists
+    rule: str = "VJP"  # what a failure is blamed on: "VJP", "JVP" (a JVP that raises or disagrees), or "primitive"
 
 
 @dataclass
@@ -117,7 +126,21 @@ class NodeCheck:
                 how += f"; {arg.reason}"
             parts.append(f"argnum {arg.argnum} {arg.shape}: {how}")
         verdict = "fails the check" if self.status == "fail" else "passes"
-        return f"the VJP of {self.name} (node %{self.node}){where} {verdict}: " + "; ".join(parts)
+        return f"{self.subject} (node %{self.node}){where} {verdict}: " + "; ".join(parts)
+
+    @property
+    def rule(self) -> str:
+        """What a failure is blamed on: "VJP"; "JVP" where only the JVP is wrong; "primitive" where the primitive
+        itself changes its argument in place."""
+        rules = {arg.rule for arg in self.args if arg.status == "fail"}
+        return rules.pop() if len(rules) == 1 and rules <= {"JVP", "primitive"} else "VJP"
+
+    @property
+    def subject(self) -> str:
+        return f"the primitive {self.name}" if self.rule == "primitive" else f"the {self.rule} of {self.name}"
+
+    def __str__(self) -> str:
+        return self.message()
 
 
 @dataclass
@@ -281,11 +304,13 @@ class _Skip(Exception):
 
 
 class _Fail(Exception):
-    pass
+    def __init__(self, reason: str, rule: str = "VJP") -> None:
+        super().__init__(reason)
+        self.rule = rule  # the rule found wrong: "VJP" or "JVP"
 
 
 def check_recipe(recipe: Any, argnum: int, rng: np.random.Generator | None = None, directions: int = 2,
-                 rtol: float | None = None) -> ArgCheck:
+                 rtol: float | None = None, _widened: bool = False) -> ArgCheck:
     """Check the VJP of ``recipe``'s primitive for argument ``argnum`` at the recipe's values."""
     rng = np.random.default_rng(0) if rng is None else rng
     fun, args = recipe.fun, [getval(arg) for arg in recipe.args]
@@ -331,20 +356,62 @@ def check_recipe(recipe: Any, argnum: int, rng: np.random.Generator | None = Non
             again.reason = (f"checked along {symmetry} directions only: the argument is {symmetry} (the "
                             "primitive may read one triangle of it)")
             return again
+    if worst.status == "fail" and worst.error is not None and precision not in ("float64", "complex128") \
+            and not _widened:
+        # A rule computing in float32 may lose more than the tolerance to cancellation (1 - tanh(x)^2 near 1):
+        # a failure counts only if the same rule, given the same values in double precision, fails too.
+        wide = _widened_recipe(recipe)
+        if wide is not None:
+            again = check_recipe(wide, argnum, rng, directions, rtol, _widened=True)
+            if again.status == "pass":
+                again.reason = (f"passes in double precision; in {precision} its rounding error ({worst.error:.2g}) "
+                                "exceeds the tolerance here")
+                again.shape = result.shape
+                return again
     return worst
+
+
+def _widen(value: Any) -> Any:
+    """``value`` with its float32 / float16 / complex64 arrays and scalars in double precision."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc" and value.dtype.itemsize < (
+            16 if value.dtype.kind == "c" else 8):
+        return value.astype(np.complex128 if value.dtype.kind == "c" else np.float64)
+    if type(value) in (list, tuple):
+        return type(value)(_widen(item) for item in value)
+    if type(value) is dict:
+        return {key: _widen(item) for key, item in value.items()}
+    return value
+
+
+def _widened_recipe(recipe: Any) -> Any:
+    """The recipe with its arguments in double precision and its value computed again from them (None if the
+    primitive refuses them)."""
+    args = [_widen(getval(arg)) for arg in recipe.args]
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = recipe.fun.fun(*args, **recipe.kwargs)
+    except Exception:
+        return None
+    return SimpleNamespace(fun=recipe.fun, args=args, kwargs=recipe.kwargs, value=value)
 
 
 def _directions(recipe: Any, state: Any, rng: np.random.Generator, directions: int, shape: str) -> ArgCheck:
     worst: ArgCheck | None = None
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for _ in range(max(1, directions)):
+        # A bug in a few elements (an off-by-one at an edge) is diluted in a dense direction (its share of
+        # <J^T v, u> is about 1 / size): for arrays of more than _SPARSE elements, the last of two or more
+        # directions is sparse, on the first and last elements and a few random ones.
+        count = max(1, directions)
+        sparse_at = count - 1 if count >= 2 and state.in_space.size > _SPARSE else -1
+        for k in range(count):
             try:
-                one = _one_direction(recipe, state, rng)
+                one = _one_direction(recipe, state, rng, sparse=k == sparse_at)
             except _Skip as skip:
                 one = ArgCheck(state.argnum, "skip", reason=str(skip))
             except _Fail as fail:
-                one = ArgCheck(state.argnum, "fail", reason=str(fail))
+                one = ArgCheck(state.argnum, "fail", reason=str(fail), rule=fail.rule)
             one.shape, one.tolerance = shape, one.tolerance if one.tolerance is not None else state.tol
             worst = one if worst is None else _worse(worst, one)
             if worst.status == "fail":
@@ -379,11 +446,18 @@ def _describe(value: Any) -> str:
         return type(value).__name__
 
 
-def _call(state: Any, x_flat: np.ndarray) -> np.ndarray | None:
-    """The primitive at x = x_flat (in double precision where x is an array), flattened; None if it fails."""
+def _call(state: Any, x_flat: np.ndarray, probe: bool = False) -> np.ndarray | None:
+    """The primitive at x = x_flat (in double precision where x is an array), flattened; None if it fails.
+    ``probe``: x_flat is kept, so pass the primitive a copy, and note whether it writes into it."""
     space = state.in_space
+    given = None
     if isinstance(space, ArrayVSpace):
-        x = _same_layout(state.x, np.reshape(x_flat if space.iscomplex else np.real(x_flat), space.shape))
+        given = np.reshape(x_flat if space.iscomplex else np.real(x_flat), space.shape)
+        x = _same_layout(state.x, given)
+        if probe:
+            x = np.array(x, order="K")
+        else:
+            given = None
         if space.shape == ():
             x = x[()]
     else:
@@ -395,6 +469,8 @@ def _call(state: Any, x_flat: np.ndarray) -> np.ndarray | None:
         flat = state.out_space.flatten(out)
     except Exception:
         return None
+    if given is not None and not np.array_equal(x, given, equal_nan=True):
+        state.mutates = True
     state.fd_precision = _precision(flat.dtype)
     return _wide(flat)
 
@@ -416,36 +492,66 @@ def _same_layout(like: Any, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _one_direction(recipe: Any, state: Any, rng: np.random.Generator) -> ArgCheck:
-    in_space, out_space, argnum = state.in_space, state.out_space, state.argnum
-    state.recipe_kwargs = recipe.kwargs
-    x_flat = state.x_flat
+def _direction(rng: np.random.Generator, state: Any, sparse: bool = False) -> tuple[np.ndarray, Any]:
+    """A random direction in x's space (flat, double precision, as rounded to x's dtype; and as x's type), scaled to
+    the magnitude of each element of x, symmetric where the argument is checked along symmetric directions;
+    ``sparse``: nonzero only on the first and last elements and a few random ones."""
+    in_space, x_flat = state.in_space, state.x_flat
     magnitude = np.abs(x_flat)
     scale = magnitude + 0.1 * (float(np.mean(magnitude)) or 10.0)  # per-element step scale, never zero
     u_flat = _random(rng, in_space.size, in_space.iscomplex) * scale
+    if sparse:
+        keep = np.zeros(in_space.size, dtype=bool)
+        keep[[0, -1]] = True
+        keep[rng.choice(in_space.size, size=min(4, in_space.size), replace=False)] = True
+        # each kept element the same size (its scale), so that none of them is drowned by the others
+        u_flat = np.where(keep, u_flat / np.maximum(np.abs(u_flat), 1e-300) * scale, 0.0)
     if state.symmetric is not None:
         square = np.reshape(u_flat, in_space.shape)
         other = np.swapaxes(square, -1, -2)
         u_flat = np.ravel((square + (np.conj(other) if state.symmetric == "Hermitian" else other)) / 2)
     u = in_space.unflatten(u_flat.astype(x_flat.dtype) if in_space.iscomplex else np.real(u_flat))
-    u_flat = _wide(in_space.flatten(u))  # as rounded to x's dtype: the rules see this u
-    u = _same_layout(state.x, u)
+    return _wide(in_space.flatten(u)), _same_layout(state.x, u)  # as rounded to x's dtype: the rules see this u
+
+
+def _ladder(state: Any, u_flat: np.ndarray, f0: np.ndarray, steps: list) -> tuple[float | None, tuple | None]:
+    """The next step of ``steps`` (popped) at which the primitive is finite around x, with its differences."""
+    while steps:
+        h = steps.pop(0)
+        fd = _differences(state, state.x_flat, u_flat, f0, h)
+        if fd is not None:
+            return h, fd
+    return None, None
+
+
+def _tangent_of(fd: tuple, h: float) -> np.ndarray:
+    """J u from the differences at steps h and h/2, Richardson-extrapolated."""
+    plus, minus, plus2, minus2 = fd
+    d1, d2 = (plus - minus) / (2 * h), (plus2 - minus2) / h
+    return (4 * d2 - d1) / 3
+
+
+def _one_direction(recipe: Any, state: Any, rng: np.random.Generator, sparse: bool = False) -> ArgCheck:
+    in_space, out_space, argnum = state.in_space, state.out_space, state.argnum
+    state.recipe_kwargs = recipe.kwargs
+    x_flat = state.x_flat
+    u_flat, u = _direction(rng, state, sparse)
     eps = _EPS[state.precision]
 
-    f0 = _call(state, x_flat)
+    state.mutates = False
+    f0 = _call(state, x_flat, probe=True)
+    if state.mutates:
+        raise _Fail("the primitive changes its argument in place (x += ..., x.sort(), out=x): the value recorded "
+                    "for that argument, which the VJPs use, is then not the one it was given; make a new array",
+                    "primitive")
     if f0 is None or f0.shape != (out_space.size,):
         raise _Skip("the primitive can't be called again on its recorded arguments")
     fd_eps = _EPS.get(state.fd_precision, eps)  # finite differences round at the precision the primitive gave
-    # Steps h, h/10, h/100, ...: smaller ones where the first leave the domain or cross a jump.
-    steps = [_STEP / 10 ** k for k in range(5)]
-    fd = None
-    while steps and fd is None:
-        h = steps.pop(0)
-        fd = _differences(state, x_flat, u_flat, f0, h)
-    tangent = None
-    if fd is not None:
-        d1, d2 = (fd[0] - fd[1]) / (2 * h), (fd[2] - fd[3]) / h
-        tangent = (4 * d2 - d1) / 3
+    # Steps h, h/10, h/100, ...: smaller ones where larger ones leave the domain, cross a kink or a jump, or are too
+    # coarse for the function (an oscillation at a large argument: sin(1e6 x) moves a lot in a step of 1e-3 x).
+    steps = [_STEP / 10 ** k for k in range(_STEPS)]
+    h, fd = _ladder(state, u_flat, f0, steps)
+    tangent = None if fd is None else _tangent_of(fd, h)
 
     # v leans towards J u (no cancellation in <v, J u>), plus a random part (bugs orthogonal to J u show too).
     r = _random(rng, out_space.size, out_space.iscomplex)
@@ -479,24 +585,44 @@ def _one_direction(recipe: Any, state: Any, rng: np.random.Generator) -> ArgChec
         raise _Skip("the VJP is not finite here")
     analytic = _pair(w_flat, u_flat)
     terms = float(np.sum(np.abs(w_flat * u_flat)))
+    if not (np.isfinite(analytic) and np.isfinite(terms)):
+        raise _Skip(_OVERFLOW)
 
     jvp_value = None
     if forward.has_jvp(recipe.fun, argnum):
         try:
             t = _jvp(recipe, argnum, u)
-            while type(t) in box_types:
-                t = t._value
-            t_flat = np.zeros(out_space.size) if t is None else _wide(out_space.flatten(densify(t)))
-            if t_flat.shape == v_flat.shape and _finite(t_flat):
+        except NotImplementedError:
+            t = _NO_TANGENT  # a rule that declines these arguments: nothing to compare with
+        except Exception as error:
+            raise _Fail(f"the JVP raised {type(error).__name__}: {error}", "JVP") from None
+        if not np.array_equal(_wide(in_space.flatten(u)), u_flat, equal_nan=True):
+            raise _Fail("the JVP changed its input tangent in place: it must make a new array", "JVP")
+        while type(t) in box_types:
+            t = t._value
+        if t is not _NO_TANGENT:
+            try:
+                t_flat = np.zeros(out_space.size) if t is None else _wide(out_space.flatten(densify(t)))
+            except Exception:
+                t_flat = None
+            if t_flat is None or t_flat.shape != v_flat.shape:
+                raise _Fail(f"the JVP returned a tangent of {_describe(t)} for an output of {_describe(recipe.value)}"
+                            ": a JVP must return a tangent with the output's shape", "JVP")
+            if _finite(t_flat):
                 jvp_value = _pair(v_flat, t_flat)
                 terms = max(terms, float(np.sum(np.abs(v_flat * t_flat))))
-        except Exception:
-            jvp_value = None
+
+    # Below the smallest normal number of the rules' precision (exp(-400) in float32) a rule's answer underflows
+    # to zero, while the double-precision differences still see it.
+    floor = 1e3 * float(np.finfo(_PRECISION_DTYPE[state.precision]).tiny) * float(np.sum(np.abs(v_flat))) \
+        * float(np.max(np.abs(u_flat), initial=0.0))
 
     def judge(reference: float, noise: float, against: str) -> ArgCheck:
         gap = abs(analytic - reference)
         size = max(abs(analytic), abs(reference))
-        allowed = state.tol * size + noise + 50 * eps * terms
+        allowed = state.tol * size + noise + 50 * eps * terms + floor
+        if not (np.isfinite(gap) and np.isfinite(allowed)):
+            raise _Skip(_OVERFLOW)
         error = gap / size if size > 0 else (0.0 if gap == 0 else float("inf"))
         tolerance = allowed / size if size > 0 else state.tol
         status = "pass" if gap <= allowed else "fail"
@@ -505,7 +631,8 @@ def _one_direction(recipe: Any, state: Any, rng: np.random.Generator) -> ArgChec
     jvp_check = judge(jvp_value, 0.0, "the JVP") if jvp_value is not None else None
     jvp_error = None if jvp_check is None else jvp_check.error
 
-    first_failure = None
+    pending = None  # (the FD estimate of <v, J u>, its check): a failure at one step, to be confirmed at the next
+    kink = None  # the one-sided range (low, high, noise) seen at the last step, where it looked like a kink
     while fd is not None:
         plus, minus, plus2, minus2 = fd
         d1, d2 = (plus - minus) / (2 * h), (plus2 - minus2) / h
@@ -521,15 +648,18 @@ def _one_direction(recipe: Any, state: Any, rng: np.random.Generator) -> ArgChec
         ahead2, behind2 = (plus2 - f0) / (h / 2), (f0 - minus2) / (h / 2)
         gap1, gap2 = _pair(v_flat, ahead - behind), _pair(v_flat, ahead2 - behind2)
         visible = abs(gap2) > state.tol * max(terms_fd, terms, 1e-300) and abs(gap2) > 4 * rounding
-        kink = visible and 0.75 * abs(gap1) < abs(gap2) < 1.5 * abs(gap1)
         jump = visible and abs(gap2) >= 1.5 * abs(gap1)
-        if kink:
+        if visible and 0.75 * abs(gap1) < abs(gap2) < 1.5 * abs(gap1):
             low, high = sorted((_pair(v_flat, ahead2), _pair(v_flat, behind2)))
-            slack = state.tol * max(abs(low), abs(high)) + noise
-            if low - slack <= analytic <= high + slack:
-                return ArgCheck(argnum, "pass", 0.0, state.tol, "not differentiable here (a kink): the VJP is "
-                                "between the one-sided derivatives", "one-sided differences", jvp_error=jvp_error)
-            raise _Skip("not differentiable at the recorded value (one-sided differences disagree)")
+            if kink is not None and abs(gap2) < 1.5 * kink[2] and abs(gap2) > 0.75 * kink[2]:
+                # the same gap at a 10x smaller step too: a kink at x itself, not one that the step crossed
+                _deterministic(state, f0)
+                return _at_kink(argnum, analytic, low, high, state.tol * max(abs(low), abs(high)) + noise,
+                                jvp_error)
+            kink = (low, high, abs(gap2), noise)
+            h, fd = _ladder(state, u_flat, f0, steps)
+            continue
+        kink = None
         # Smooth: d(h) and d(h/2) agree to O(h^2) (1e-6 relative); a jump or an unstable output (an eigenvector's
         # sign) makes them disagree by O(1). Such differences can't judge a VJP.
         spread = abs(_pair(v_flat, d2 - d1))
@@ -538,34 +668,85 @@ def _one_direction(recipe: Any, state: Any, rng: np.random.Generator) -> ArgChec
         if reliable:
             check = judge(numeric, noise, "finite differences")
             check.jvp_error = jvp_error
-            if check.status == "fail" and first_failure is None and steps:
-                # Confirm at a 10x smaller step: a kink or a jump crossed by this step would not fail there too.
-                first_failure = check
-                h = steps.pop(0)
-                fd = _differences(state, x_flat, u_flat, f0, h)
-                continue
-            if check.status == "pass" and jvp_check is not None and jvp_check.status == "fail":
-                check.status = "fail"
-                check.reason = "the JVP disagrees with the VJP and with finite differences: the JVP is wrong"
-                check.error = jvp_error
-                check.against = "the JVP"
-            if check.status == "fail" and first_failure is not None:
-                return first_failure if (first_failure.error or 0) <= (check.error or 0) else check
-            return check
-        if first_failure is not None:
-            return first_failure
-        fd = None
-        while steps and fd is None:  # try a smaller step: it may no longer cross the jump
-            h = steps.pop(0)
-            fd = _differences(state, x_flat, u_flat, f0, h)
-    if first_failure is not None:
-        return first_failure
+            if check.status == "pass":
+                if jvp_check is not None and jvp_check.status == "fail":
+                    check.status = "fail"
+                    check.reason = "the JVP disagrees with the VJP and with finite differences: the JVP is wrong"
+                    check.error = jvp_error
+                    check.against = "the JVP"
+                    check.rule = "JVP"
+                return check
+            if pending is not None and _consistent(pending[0], numeric, analytic):
+                # Two steps, 10x apart, agree with each other and not with the VJP. Unless the primitive is not
+                # differentiable here (its directional derivative is not linear in the direction: ties of max or
+                # median, a near-repeated eigenvalue), the VJP is wrong.
+                _deterministic(state, f0)
+                if not _linear(state, rng, f0, h, u_flat, tangent):
+                    raise _Skip("not differentiable at the recorded value (its directional derivatives are not "
+                                "linear in the direction: a tie, as in max or median of equal values, or a kink)")
+                return pending[1] if (pending[1].error or 0) <= (check.error or 0) else check
+            pending = (numeric, check)
+        h, fd = _ladder(state, u_flat, f0, steps)
+    _deterministic(state, f0)
+    if kink is not None:  # the smallest step usable still sees the kink
+        low, high, _, noise = kink
+        return _at_kink(argnum, analytic, low, high, state.tol * max(abs(low), abs(high)) + noise, jvp_error)
     if jvp_check is not None:
         jvp_check.jvp_error = jvp_error
-        jvp_check.reason = "finite differences unreliable here; checked against the JVP only"
+        if jvp_check.status == "fail":
+            jvp_check.reason = ("the VJP and the JVP disagree, and finite differences can't tell which is wrong here "
+                                "(the edge of the domain, a jump, or an unstable output)")
+        else:
+            jvp_check.reason = "finite differences unreliable here; checked against the JVP only"
         return jvp_check
     raise _Skip("finite differences unreliable here (the edge of the domain, a jump, or an unstable output) and "
                 "no JVP to compare with")
+
+
+_NO_TANGENT = object()
+_OVERFLOW = "the values are too large to compare in double precision (their products overflow)"
+_STEPS = 8  # relative finite-difference steps 1e-3 ... 1e-10
+_SPARSE = 16  # arrays larger than this are probed along a sparse direction too
+
+
+def _deterministic(state: Any, f0: np.ndarray) -> None:
+    """Skip a primitive that gives another value when called again at the same arguments: finite differences of
+    it are noise (random numbers drawn inside it: a dropout mask)."""
+    again = _call(state, state.x_flat, probe=True)
+    if again is None or again.shape != f0.shape or not np.allclose(again, f0, rtol=1e-9, atol=0.0, equal_nan=True):
+        raise _Skip("the primitive is not deterministic: called again at its recorded arguments it gives another "
+                    "value (random numbers drawn inside it?), so finite differences can't check its VJP")
+
+
+def _at_kink(argnum: int, analytic: float, low: float, high: float, slack: float,
+             jvp_error: float | None) -> ArgCheck:
+    """At a kink any VJP between the one-sided derivatives is right (a subgradient); another can't be judged."""
+    if low - slack <= analytic <= high + slack:
+        return ArgCheck(argnum, "pass", 0.0, None, "not differentiable here (a kink): the VJP is between the "
+                        "one-sided derivatives", "one-sided differences", jvp_error=jvp_error)
+    raise _Skip("not differentiable at the recorded value (one-sided differences disagree)")
+
+
+def _consistent(first: float, second: float, analytic: float) -> bool:
+    """Two finite-difference estimates agree with each other far better than either agrees with the VJP."""
+    return abs(first - second) <= 0.25 * min(abs(first - analytic), abs(second - analytic))
+
+
+def _linear(state: Any, rng: np.random.Generator, f0: np.ndarray, h: float, u_flat: np.ndarray,
+            tangent: np.ndarray) -> bool:
+    """Whether the finite-difference derivative at step h is linear in the direction: D(u + w) = D(u) + D(w) for
+    a few random directions w. Where it can't be measured (the domain's edge), assume so."""
+    for _ in range(4):  # a tie (median of equal values) is linear on cones: one w may share u's cone by chance
+        w_flat, _ = _direction(rng, state)
+        along_w = _differences(state, state.x_flat, w_flat, f0, h)
+        along_both = _differences(state, state.x_flat, u_flat + w_flat, f0, h)
+        if along_w is None or along_both is None:
+            continue
+        t_w, t_both = _tangent_of(along_w, h), _tangent_of(along_both, h)
+        scale = float(np.linalg.norm(tangent) + np.linalg.norm(t_w))
+        if float(np.linalg.norm(t_both - tangent - t_w)) > 0.01 * scale + 1e-300:
+            return False
+    return True
 
 
 # --- whole traces
@@ -631,6 +812,9 @@ def check_trace(trace: Any, *, directions: int = 2, rtol: float | None = None, s
     ``progress``: a tqdm bar (default: when there are more than 200 nodes); ``nodes``: ids to check (default all);
     ``max_per_line``: check at most this many nodes of one primitive made by one line (a long loop's), skip the rest.
     """
+    if not hasattr(trace, "nodes") or not hasattr(trace, "recipes"):
+        raise TypeError(f"check_trace takes a gradviz.Trace (from gradviz.trace(fun, *args)), not "
+                        f"{type(trace).__name__}; to check a function, call gradviz.check_vjps(fun, *args).")
     recipes = _recipes(trace)
     order = _order(trace)
     wanted = None if nodes is None else set(nodes)
@@ -698,6 +882,11 @@ def check_vjps(fun: Any, *args: Any, argnum: int | tuple = 0, directions: int = 
     try:
         recorded = record(fun, *args, argnum=argnum, keep_recipes=True, **kwargs)
     except Exception:
-        recorded = record(fun, *args, argnum=argnum, keep_recipes=True, backward=False, **kwargs)
+        forward_only = None
+        try:
+            forward_only = record(fun, *args, argnum=argnum, keep_recipes=True, backward=False, **kwargs)
+        except Exception as error:  # the forward pass itself fails: that is the error to show, once
+            raise error from None
+        recorded = forward_only
     return check_trace(recorded, directions=directions, rtol=rtol, seed=seed, progress=progress,
                        max_per_line=max_per_line)

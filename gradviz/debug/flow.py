@@ -97,6 +97,9 @@ class FlowReport:
         return head, rows
 
     def summary(self) -> str:
+        if not self.nodes:
+            return (f"gradient flow of {self.function}: no backward pass was recorded (a trace made with "
+                    "backward=False, or one whose backward pass failed)")
         return (f"gradient flow of {self.function}: {len(self.nodes)} nodes, output gradient norm "
                 f"{self.reference:.3g}; {len(self.vanishing)} vanishing (< {self.vanish:g} x), "
                 f"{len(self.exploding)} exploding (> {self.explode:g} x)")

@@ -3,7 +3,8 @@
 A non-finite value spreads: every node downstream of it is non-finite too, and the one that matters is the first
 whose own inputs were finite. Forward, that is a node whose value is non-finite while its parents and constant
 arguments are finite (log of a negative, exp overflowing, 0/0). Backward, it is a step whose VJP sent a
-non-finite gradient while the outgrad it was given was finite (sqrt at 0, a VJP dividing by zero).
+non-finite gradient while the outgrad it was given, the node's value and its inputs were finite (sqrt at 0, a VJP
+dividing by zero): a NaN that came in with the data, or one born forward, only spreads through the VJPs after it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Origin:
     nan: int
     inf: int
     inputs: list[str]  # the types of the (finite) inputs: parents and constants, or the outgrad
+    role: str = "operation"  # the node's role: "input" and "constant" hold a NaN that no operation made
+    made_in: str | None = None  # for a node of an inner backward pass (grad of grad): "the VJP of sqrt (node %3) ..."
 
     @property
     def name(self) -> str:
@@ -58,9 +61,14 @@ class Origin:
                                            else "") if part) or "non-finite values"
         if self.direction == "forward":
             if self.primitive is None:
-                return f"the input %{self.node} ({self.type}) already holds {what}"
-            return (f"{self.name} (node %{self.node}) at {self.where} made {what} in its output {self.type} from "
-                    f"finite inputs ({', '.join(self.inputs) or 'none'})")
+                if self.role == "constant":
+                    where = f" (an argument at {self.where})" if self.site is not None else ""
+                    return (f"the constant %{self.node} ({self.type}){where} already holds {what}: it came in with "
+                            "the data, no operation made it")
+                return f"the input %{self.node} ({self.type}) already holds {what}: no operation made it"
+            inside = f", inside {self.made_in}," if self.made_in else ""
+            return (f"{self.name} (node %{self.node}) at {self.where}{inside} made {what} in its output {self.type} "
+                    f"from finite inputs ({', '.join(self.inputs) or 'none'})")
         return (f"the VJP of {self.name} (node %{self.node}, argnum {self.argnum}) at {self.where} sent {what} "
                 f"({self.type}) to %{self.parent} from a finite outgrad ({', '.join(self.inputs)})")
 
@@ -120,6 +128,11 @@ def nonfinite(trace: Any) -> NonfiniteReport:
     """
     nodes = trace.nodes
     by_id = {node.id: node for node in nodes}
+
+    def inputs_of(node: Any) -> list:
+        found = [by_id[parent] for _, parent in node.parents if parent in by_id]
+        return found + [by_id[arg["constant"]] for arg in node.args if "constant" in arg and arg["constant"] in by_id]
+
     forward_origin = None
     first_input = None
     for node in nodes:
@@ -129,11 +142,10 @@ def nonfinite(trace: Any) -> NonfiniteReport:
             if first_input is None:
                 first_input = _origin("forward", node, None, None, node.value, [])
             continue
-        inputs = [by_id[parent] for _, parent in node.parents if parent in by_id]
-        inputs += [by_id[arg["constant"]] for arg in node.args if "constant" in arg and arg["constant"] in by_id]
+        inputs = inputs_of(node)
         if all(_finite(other.value) for other in inputs):
             forward_origin = _origin("forward", node, None, None, node.value,
-                                     [other.value.type_str() for other in inputs])
+                                     [other.value.type_str() for other in inputs], by_id.get(node.made_by))
             break
     if forward_origin is None:
         forward_origin = first_input
@@ -141,9 +153,13 @@ def nonfinite(trace: Any) -> NonfiniteReport:
     for step in trace.steps:
         if not _finite(step.outgrad):
             continue
+        node = by_id[step.node]
+        # A VJP computes with the node's value and inputs too: where one of them is NaN or Inf (an input that
+        # held one, or a forward birth upstream), a non-finite gradient is that value spreading, not a birth.
+        if not _finite(node.value) or not all(_finite(other.value) for other in inputs_of(node)):
+            continue
         for sent in step.sent:
             if not _finite(sent.value):
-                node = by_id[step.node]
                 backward_origin = _origin("backward", node, sent.argnum, sent.parent, sent.value,
                                           [f"outgrad {step.outgrad.type_str()}"])
                 break
@@ -163,10 +179,15 @@ def nonfinite(trace: Any) -> NonfiniteReport:
 
 
 def _origin(direction: str, node: Any, argnum: int | None, parent: int | None, value: Any,
-            inputs: list[str]) -> Origin:
+            inputs: list[str], maker: Any = None) -> Origin:
     nan, inf = _counts(value)
+    made_in = None
+    if maker is not None:  # made by an inner backward pass: the VJP that made it is the place to look
+        where = "" if maker.site is None else f" at {os.path.basename(maker.site.file)}:{maker.site.line}" + (
+            f" `{maker.code}`" if maker.code else "")
+        made_in = f"the VJP of {(maker.primitive or 'input').rsplit('.', 1)[-1]} (node %{maker.id}){where}"
     return Origin(direction, node.id, node.primitive, argnum, parent, node.site, node.code, value.type_str(), nan,
-                  inf, inputs)
+                  inf, inputs, node.role, made_in)
 
 
 def _counts(summary: Any) -> tuple[int, int]:
@@ -267,8 +288,11 @@ class _AnomalyObserver:
         pass
 
     def end_step(self, node: Any, outgrad: Any, sent: list) -> None:
+        if not sent or not _all_finite(outgrad) or not _all_finite(node.value) \
+                or not all(_all_finite(arg) for arg in node.args):
+            return  # a NaN or Inf the VJP was given (in g, the value, or an input): spreading, not born here
         for argnum, _parent, ingrad in sent:
-            if not _all_finite(ingrad) and _all_finite(outgrad):
+            if not _all_finite(ingrad):
                 raise FloatingPointError(
                     f"detect_anomaly: the VJP of {getattr(node.fun, 'qualname', node.fun)} (argument {argnum}) "
                     f"sent a non-finite gradient ({_describe(ingrad)}) from a finite outgrad "
