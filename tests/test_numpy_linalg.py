@@ -417,3 +417,16 @@ def test_empty_and_scalar(name, fun, shape):
     check(fun, x)
     if shape == ():
         assert onp.allclose(grad(fun)(x), onp.sign(x))
+
+
+def test_eigh_with_repeated_eigenvalues_differentiates_a_loss_of_the_eigenvalues():
+    # sum(w ** 2) of a symmetric S is ||S||_F^2, so the gradient in A (S = A + A.T) is 2 (S + S.T) = 4 S.
+    a = onp.diag([1.0, 1.0, 0.5, 1.5])  # S = A + A.T has the eigenvalue 2 twice
+
+    def loss(a):
+        return np.sum(np.linalg.eigh(a + a.T)[0] ** 2)
+
+    g = grad(loss)(a)
+    assert onp.all(onp.isfinite(g))
+    assert onp.allclose(g, 4 * (a + a.T))
+    assert onp.allclose(g, grad(lambda a: np.sum(np.linalg.eigvalsh(a + a.T) ** 2))(a))

@@ -135,9 +135,12 @@ def _diag_embed(v: Any) -> Any:
 
 
 def _inverse_gaps(w: Any) -> Any:
-    """F with F[i, j] = 1 / (w[j] - w[i]) off the diagonal and 0 on it."""
-    eye = _eye(shape_of(w)[-1], w)
-    return 1.0 / (_row(w) - _col(w) + eye) - eye
+    """F with F[i, j] = 1 / (w[j] - w[i]) where w[j] != w[i], and 0 where they are equal (the diagonal, and
+    repeated eigenvalues: there the eigenvectors are not unique, and a loss of the eigenvalues alone must not get
+    0 * inf = NaN)."""
+    gaps = _row(w) - _col(w)
+    equal = (_np.asarray(getval(gaps)) == 0).astype(_real_dtype(w))
+    return 1.0 / (gaps + equal) - equal
 
 
 def _strict_lower(n: int, like: Any) -> _np.ndarray:
