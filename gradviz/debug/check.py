@@ -27,7 +27,6 @@ argument. Arrays of any size cost a few evaluations per direction: no Jacobian i
 from __future__ import annotations
 
 import html
-import os
 import warnings
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -39,6 +38,7 @@ from ..core import backward, forward
 from ..core.sparse import densify
 from ..core.tracer import box_types, getval
 from ..core.vspace import ArrayVSpace, describe, vspace
+from .located import AtNode
 
 __all__ = ["ArgCheck", "NodeCheck", "VJPCheckReport", "check_trace", "check_vjps", "check_recipe", "RTOL"]
 
@@ -67,7 +67,7 @@ class ArgCheck:
 
 
 @dataclass
-class NodeCheck:
+class NodeCheck(AtNode):
     """The check of one node: one ArgCheck per traced argument; ``status`` is the worst of them."""
 
     node: int
@@ -91,18 +91,6 @@ class NodeCheck:
             if arg.status == "fail":
                 return arg.argnum
         return self.args[0].argnum if self.args else None
-
-    @property
-    def name(self) -> str:
-        return (self.primitive or "input").rsplit(".", 1)[-1]
-
-    @property
-    def where(self) -> str:
-        """``file.py:12 `code``` or "" when the node was not made by the user's code."""
-        if self.site is None:
-            return ""
-        text = f"{os.path.basename(self.site.file)}:{self.site.line}"
-        return text + (f" `{self.code}`" if self.code else "")
 
     @property
     def shapes(self) -> dict:

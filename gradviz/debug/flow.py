@@ -14,11 +14,13 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from .located import AtNode
+
 __all__ = ["NodeFlow", "ScopeFlow", "FlowReport", "gradient_flow"]
 
 
 @dataclass
-class NodeFlow:
+class NodeFlow(AtNode):
     """One node's outgrad norm (``norm``) relative to the output's gradient (``relative``), and its flag."""
 
     node: int
@@ -29,16 +31,6 @@ class NodeFlow:
     scope: int | None
     site: Any
     code: str | None
-
-    @property
-    def name(self) -> str:
-        return (self.primitive or "input").rsplit(".", 1)[-1]
-
-    @property
-    def where(self) -> str:
-        if self.site is None:
-            return ""
-        return f"{os.path.basename(self.site.file)}:{self.site.line}" + (f" `{self.code}`" if self.code else "")
 
 
 @dataclass

@@ -23,12 +23,13 @@ from ..core.backward import VJPNode
 from ..core.sparse import SPARSE_TYPES
 from ..core.tracer import box_types
 from ..core.vspace import describe
+from .located import AtNode
 
 __all__ = ["Origin", "NonfiniteReport", "nonfinite", "detect_anomaly", "AnomalyNode"]
 
 
 @dataclass
-class Origin:
+class Origin(AtNode):
     """One birth of a NaN or Inf: the node (forward) or the backward step whose output is the first non-finite."""
 
     direction: str  # "forward" or "backward"
@@ -45,16 +46,7 @@ class Origin:
     role: str = "operation"  # the node's role: "input" and "constant" hold a NaN that no operation made
     made_in: str | None = None  # for a node of an inner backward pass (grad of grad): "the VJP of sqrt (node %3) ..."
 
-    @property
-    def name(self) -> str:
-        return (self.primitive or "input").rsplit(".", 1)[-1]
-
-    @property
-    def where(self) -> str:
-        if self.site is None:
-            return "outside your code"
-        text = f"{os.path.basename(self.site.file)}:{self.site.line}"
-        return text + (f" `{self.code}`" if self.code else "")
+    outside = "outside your code"
 
     def message(self) -> str:
         what = ", ".join(part for part in (f"{self.nan} NaN" if self.nan else "", f"{self.inf} Inf" if self.inf
