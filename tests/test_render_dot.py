@@ -13,7 +13,7 @@ import pytest
 import gradviz
 import gradviz.numpy as np
 from gradviz.render.dot import HUB, render, to_dot
-from gradviz.render.model import FANOUT, view_model
+from gradviz.render.model import FANOUT, view_model, view_model_wire
 
 SVG = "{http://www.w3.org/2000/svg}"
 DOT = shutil.which("dot") or "dot"  # the system Graphviz (CI installs it); these tests need it
@@ -264,6 +264,10 @@ def test_a_100k_node_trace_model_and_first_view():
     assert set(nodes) <= set(drawn)
     backward = to_dot(trace, view="backward", model=model)
     assert set(statements(backward)) == set(nodes)
+    # the wire form (what the browser gets) draws the same graph, from a fraction of the JSON
+    wire = view_model_wire(trace)
+    assert to_dot(trace, model=wire).source == graph.source
+    assert len(json.dumps(wire, allow_nan=False)) * 5 < len(json.dumps(model, allow_nan=False))
 
 
 def test_a_hub_feeding_many_groups_keeps_a_few_edges_and_counts_the_rest():

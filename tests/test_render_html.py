@@ -225,3 +225,128 @@ def test_save_html_of_a_real_trace_embeds_its_view_model(tmp_path):
     assert embedded == json.loads(json.dumps(view_model(trace, budget=40)))
     assert embedded["budget"] == 40
     assert any(node.get("name") == "h</script>" for node in embedded["nodes"])
+
+
+def _chain_model(n: int) -> dict:
+    """A hand-made view model: an input and a chain of n sin nodes, too long to fit readably in one view."""
+    summary = {"type": "f64[2]", "norm": 1.0, "min": -1.0, "max": 1.0, "head": [1.0, -1.0]}
+    nodes = [{"id": 0, "op": "input", "role": "input", "type": "f64[2]", "group": 0, "parents": [], "args": [],
+              "value": summary}]
+    for i in range(1, n + 1):
+        nodes.append({"id": i, "op": "sin", "role": "output" if i == n else "operation", "type": "f64[2]",
+                      "group": 0, "parents": [[0, i - 1]], "args": [f"%{i - 1}"], "value": summary})
+    steps = [{"node": i, "level": 0, "arrived": [[None if i == n else i + 1, None if i == n else 0, summary]],
+              "outgrad": summary, "sent": [[0, i - 1, summary]] if i else []} for i in range(n, -1, -1)]
+    return {"schema": "gradviz.view", "version": 1, "function": "chain", "argnum": 0, "value": summary,
+            "budget": 300, "levels": 1, "sites": [],
+            "groups": [{"id": 0, "kind": "root", "label": "chain", "parent": None, "size": n + 1,
+                        "collapsed": False}], "nodes": nodes, "steps": steps}
+
+
+_ZOOM = """() => {
+    const graph = document.querySelector('div.gradviz-graph');
+    const [, , w, h] = graph.querySelector('svg').getAttribute('viewBox').split(/\\s+/).map(Number);
+    return Math.min(graph.clientWidth / w, graph.clientHeight / h);
+}"""
+
+
+@pytest.mark.xdist_group("browser")
+def test_a_view_laid_out_while_hidden_opens_readable_and_keeps_its_zoom_when_resized(tmp_path):
+    """A notebook can lay a widget out while its output is hidden (no size yet): when it appears it must show the
+    graph at a readable zoom, not the whole long chain shrunk to specks; resizing keeps the zoom."""
+    from playwright.sync_api import sync_playwright
+
+    path = save_html(_chain_model(120), tmp_path / "chain.html")
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            # Hidden from before the module runs (an adopted style sheet needs no <head> yet).
+            page.add_init_script("""(() => { const sheet = new CSSStyleSheet();
+                sheet.replaceSync('#gradviz-view { display: none; }'); document.adoptedStyleSheets = [sheet]; })()""")
+            page.goto(Path(path).as_uri())
+            page.wait_for_selector('div.gradviz[data-ready="1"]', state="attached", timeout=30000)
+            assert page.evaluate("() => document.querySelector('div.gradviz-graph').clientWidth") == 0
+            page.evaluate("() => { document.adoptedStyleSheets = []; }")
+            page.wait_for_function(f"({_ZOOM})() > 0.8", timeout=10000)
+            zoom = page.evaluate(_ZOOM)
+            assert zoom < 2, zoom
+            page.evaluate("() => { document.querySelector('div.gradviz-graph').style.height = '300px'; }")
+            page.wait_for_function("() => document.querySelector('div.gradviz-graph').clientHeight === 300")
+            page.wait_for_timeout(100)
+            assert abs(page.evaluate(_ZOOM) - zoom) < 0.02 * zoom
+            # The side panel follows the graph's height.
+            assert page.evaluate("() => document.querySelector('div.gradviz-side').style.maxHeight") == "300px"
+
+            # Expand-all and collapse-all end at a readable zoom too (here there is nothing to expand: same view).
+            page.evaluate("() => document.querySelector('div.gradviz').dataset.ready = '0'")
+            page.click('button[data-action="expand-all"]')
+            page.wait_for_selector('div.gradviz[data-ready="1"]')
+            page.wait_for_timeout(100)
+            assert page.evaluate(_ZOOM) > 0.8
+            assert errors == []
+        finally:
+            browser.close()
+
+
+@pytest.mark.xdist_group("browser")
+def test_the_wheel_scrolls_the_page_until_the_widget_has_focus_then_zooms(tmp_path):
+    """A notebook page must not get stuck under the pointer: the wheel zooms only after a click in the widget
+    (or with Ctrl held); before that it scrolls the page and a hint says how to zoom."""
+    from playwright.sync_api import sync_playwright
+
+    path = save_html(_chain_model(40), tmp_path / "chain.html")
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 500})
+            page.goto(Path(path).as_uri())
+            page.wait_for_selector('div.gradviz[data-ready="1"]', timeout=30000)
+            view_box = lambda: page.get_attribute("div.gradviz-graph > svg", "viewBox")  # noqa: E731
+            before = view_box()
+            box = page.locator("div.gradviz-graph").bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
+            page.mouse.wheel(0, 300)
+            page.wait_for_function("() => window.scrollY > 0", timeout=5000)
+            assert view_box() == before
+            assert "gradviz-shown" in page.get_attribute("div.gradviz-wheel-hint", "class")
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.mouse.click(box["x"] + 5, box["y"] + 5)  # empty graph background: focus, no selection
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 100)
+            page.mouse.wheel(0, -300)
+            page.wait_for_function("b => document.querySelector('div.gradviz-graph > svg').getAttribute('viewBox') "
+                                   "!== b", arg=before, timeout=5000)
+            assert float(view_box().split()[2]) < float(before.split()[2])
+        finally:
+            browser.close()
+
+
+@pytest.mark.xdist_group("browser")
+def test_single_keys_typed_in_the_widget_do_not_reach_the_notebooks_shortcuts(tmp_path):
+    """JupyterLab handles its single-key cell commands (b inserts a cell, d d deletes one) on the document: with the
+    widget focused those keys must stop in the widget, while Shift+Enter (run the cell) still passes."""
+    from playwright.sync_api import sync_playwright
+
+    path = save_html(_chain_model(5), tmp_path / "chain.html")
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            page.goto(Path(path).as_uri())
+            page.wait_for_selector('div.gradviz[data-ready="1"]', timeout=30000)
+            page.evaluate("() => { window.seen = []; document.addEventListener('keydown', e => e.key === 'Shift' "
+                          "|| window.seen.push((e.shiftKey ? 'Shift+' : '') + e.key)); }")
+            for target in ("div.gradviz", "input.gradviz-slider", 'button[data-action="fit"]'):
+                page.focus(target)
+                for key in ("b", "d", "d", "x"):
+                    page.keyboard.press(key)
+            page.focus("div.gradviz")
+            page.keyboard.press("ArrowRight")
+            assert page.text_content("span.gradviz-step-label") == "step 1 / 6"
+            page.keyboard.press("Shift+Enter")
+            assert page.evaluate("() => window.seen") == ["Shift+Enter"]
+        finally:
+            browser.close()

@@ -112,3 +112,32 @@ console.log(JSON.stringify({{ nodes: r.visibleNodes.map((i) => "n" + i).concat(r
         if budget == 8:
             assert any(name.startswith("g") for name in js["nodes"]), "the small budget collapses a group"
             assert any(not plain.match(e) for e in py_edges), "edges to and from boxes are compared"
+
+
+def test_bundle_decodes_the_widgets_model_plain_and_zlib(tmp_path):
+    """What the widget's JS reads from the traits: the bytes TraceWidget sends, compressed or not, give the model."""
+    import zlib
+
+    from render_fixtures import hostile_model
+
+    model = hostile_model()
+    data = json.dumps(model, ensure_ascii=False).encode("utf-8")
+    (tmp_path / "plain.bin").write_bytes(data)
+    (tmp_path / "zlib.bin").write_bytes(zlib.compress(data, 1))
+    copy = tmp_path / "widget.mjs"
+    copy.write_text(BUNDLE.read_text(encoding="utf-8"), encoding="utf-8")
+    probe = """
+import { readFileSync } from "node:fs";
+const m = await import(process.argv[1]);
+const view = (name) => {
+  const b = readFileSync(process.argv[2] + "/" + name);
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+};
+const plain = await m.decodeModel(view("plain.bin"), "");
+const packed = await m.decodeModel(view("zlib.bin"), "zlib");
+console.log(JSON.stringify([plain, packed]));
+"""
+    run = subprocess.run(["node", "--input-type=module", "-e", probe, copy.as_uri(), str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [model, model]

@@ -274,3 +274,273 @@ def test_a_json_trace_gives_the_same_model():
     trace = gradviz.trace(f, onp.array([0.2, 0.4]))
     again = gradviz.Trace.from_json(trace.to_json())
     assert strict_json(view_model(again)) == strict_json(view_model(trace))
+
+
+# --- the wire form (docs/view-schema.md) and its decoder in the browser (js/src/decode.js)
+
+def _wire_cases():
+    """Traces that use every part of the wire form: calls and loops, constants, kwargs and repr arguments, a tap
+    name with markup, non-finite values, containers, a fan-in, grad of grad, annotations."""
+    def loop(x):
+        for _ in range(4):
+            x = layer(x, 0.5)
+        return np.sum(gradviz.tap(x * 2.0, 'h</script> "q"') ** 2)
+
+    def awkward(x):
+        parts = np.split(x, 2)  # a container value
+        y = np.sum(np.log(x), axis=0, keepdims=True)  # log(0) = -inf, and a kwarg
+        return np.sum(parts[0] * parts[1]) + np.sum(y) + np.sum(x * x)
+
+    def inner(x):
+        return np.sum(np.tanh(x) * x)
+
+    def outer(x):
+        g = gradviz.grad(inner)(x)
+        return np.sum(g * g)
+
+    def scalar(x):
+        for _ in range(30):
+            x = np.sin(x) * 1.0001 + 0.0
+        return x * 0.0 + x  # zero-valued scalars (-0.0 and 0.0 print differently)
+
+    annotated = gradviz.trace(loop, onp.array([0.2, -0.4]))
+    annotated.annotations[3] = [{"kind": "vjp-check", "status": "fail", "message": "bad", "error": float("inf")}]
+    with onp.errstate(divide="ignore"):
+        awkward_trace = gradviz.trace(awkward, onp.array([0.0, 1.0, 2.0, 3.0]))
+    return {"loop": annotated, "awkward": awkward_trace, "grad_of_grad": gradviz.trace(outer, onp.array([0.1, 0.5])),
+            "scalar": gradviz.trace(scalar, 0.3), "from_json": gradviz.Trace.from_json(annotated.to_json())}
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_the_browser_decoder_expands_the_wire_form_into_the_python_object_form(tmp_path):
+    """js/src/decode.js turns view_model_json(trace) into exactly view_model(trace), for every case and budget."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from gradviz.render.model import expand, view_model_json
+
+    assert shutil.which("node"), "Node.js runs the widget's decoder"
+    decode = (Path(__file__).resolve().parents[1] / "js" / "src" / "decode.js").as_uri()
+    names = []
+    for name, trace in _wire_cases().items():
+        for budget in (300, 6):
+            wire = view_model_json(trace, budget=budget)
+            rich = view_model(trace, budget=budget)
+            assert json.loads(wire)["version"] == 2 and rich["version"] == 1
+            assert expand(json.loads(wire)) == strict_json(rich)  # Python's expand agrees (through JSON too)
+            (tmp_path / f"{name}-{budget}.wire.json").write_text(wire, encoding="utf-8")
+            (tmp_path / f"{name}-{budget}.rich.json").write_text(json.dumps(rich, allow_nan=False), encoding="utf-8")
+            names.append(f"{name}-{budget}")
+    probe = f"""
+import assert from "node:assert/strict";
+import {{ readFileSync }} from "node:fs";
+import {{ expandModel }} from {json.dumps(decode)};
+const dir = process.argv[1];
+for (const name of JSON.parse(process.argv[2])) {{
+  const read = (kind) => JSON.parse(readFileSync(`${{dir}}/${{name}}.${{kind}}.json`, "utf8"));
+  const rich = read("rich");
+  assert.deepStrictEqual(expandModel(read("wire")), rich, name);
+  assert.strictEqual(expandModel(rich), rich, "an object-form model is returned as it is");
+  console.log("ok", name);
+}}
+"""
+    run = subprocess.run(["node", "--input-type=module", "-e", probe, str(tmp_path), json.dumps(names)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split("\n")[:-1] == [f"ok {name}" for name in names]
+
+
+
+def _documented():
+    """{object: (required keys, optional keys)} from the tables of docs/view-schema.md."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "view-schema.md").read_text(encoding="utf-8")
+    sections = {"Top level": "top", "Groups": "groups", "Nodes": "nodes", "Steps": "steps"}
+    out: dict[str, tuple[set, set]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = next((key for title, key in sections.items() if line[3:].startswith(title)), None)
+            if current:
+                out[current] = (set(), set())
+        elif current and line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            key = cells[0].strip("`")
+            out[current][0 if cells[1] == "yes" else 1].add(key)
+    return out
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_every_wire_object_has_the_documented_keys():
+    from gradviz.render.model import view_model_wire
+
+    documented = _documented()
+    assert set(documented) == {"top", "groups", "nodes", "steps"}
+    seen_optional = set()
+    for trace in _wire_cases().values():
+        wire = strict_json(view_model_wire(trace))
+        for name, obj in (("top", wire), ("groups", wire["groups"]), ("nodes", wire["nodes"]),
+                          ("steps", wire["steps"])):
+            required, optional = documented[name]
+            assert required <= set(obj) <= required | optional, (name, set(obj) ^ required)
+            seen_optional |= {(name, key) for key in set(obj) - required}
+        # every column of one object has one entry per node / step / group
+        n_nodes = len(wire["nodes"]["primitive"])
+        assert len(wire["summaries"]) >= n_nodes
+        for key in ("role", "group", "site", "parents_n"):
+            assert len(wire["nodes"][key]) == n_nodes
+        for key in ("label", "parent", "size", "collapsed"):
+            assert len(wire["groups"][key]) == len(wire["groups"]["kind"])
+        n_steps = len(wire["steps"]["node"])
+        assert len(wire["steps"]["arrived_n"]) == len(wire["steps"]["sent_n"]) == n_steps
+        assert len(wire["nodes"]["parents"]) == 2 * sum(wire["nodes"]["parents_n"])
+        assert len(wire["steps"]["arrived"]) == 3 * sum(wire["steps"]["arrived_n"])
+        assert len(wire["steps"]["sent"]) == 2 * sum(wire["steps"]["sent_n"])
+    # the cases use most optional keys (so the documented ones are checked, not just allowed)
+    assert {("nodes", "args"), ("nodes", "name"), ("nodes", "faded"), ("nodes", "level"), ("nodes", "made_by"),
+            ("nodes", "annotations"), ("steps", "outgrad"), ("steps", "level"), ("groups", "site"), ("groups", "count"),
+            ("groups", "made_by")} <= seen_optional
+
+
+def test_the_wire_form_of_a_scalar_loop_is_numbers():
+    """A finite float64 scalar's summary is the bare number; node i's value is summaries[i]; the j-th send is
+    summaries[N + j]; an arrival refers to what the step before sent."""
+    from gradviz.render.model import view_model_wire
+
+    def chain(x):
+        for _ in range(200):
+            x = np.sin(x) * 1.0001
+        return x
+
+    trace = gradviz.trace(chain, 0.3)
+    wire = strict_json(view_model_wire(trace))
+    values = wire["summaries"]
+    n = len(trace.nodes)
+    assert values[:n] == [node.value.head[0] for node in trace.nodes]
+    sends = [x for step in trace.steps for x in step.sent]
+    assert values[n:n + len(sends)] == [x.value.head[0] for x in sends]
+    assert wire["steps"]["sent"] == [v for x in sends for v in (x.argnum, x.parent)]
+    arrived = wire["steps"]["arrived"]
+    for k in range(1, len(trace.steps)):  # each arrival is the previous step's send (the seed comes first)
+        assert arrived[3 * k + 2] == n + k - 1 and arrived[3 * k] == trace.steps[k - 1].node
+    assert "outgrad" not in wire["steps"]  # every outgrad is its only arrival
+    assert set(wire["nodes"]["primitive"]) == {-1, 0, 1} and wire["primitives"] == ["numpy.sin", "numpy.multiply"]
+    assert len(json.dumps(wire)) * 5 < len(json.dumps(view_model(trace)))
+
+
+def test_the_browser_gets_the_wire_form_for_a_big_trace(monkeypatch):
+    from gradviz.render import model as model_module
+
+    trace = gradviz.trace(lambda x: np.sum(np.sin(x) * x), onp.ones(3))
+    assert model_module.browser_model(trace)["version"] == 1  # small: the object form
+    monkeypatch.setattr(model_module, "COMPACT_FROM", 3)
+    wire = model_module.browser_model(trace)
+    assert wire["version"] == 2 and model_module.expand(wire) == view_model(trace)
+    assert model_module.model_counts(wire) == model_module.model_counts(view_model(trace)) == (
+        len(trace.nodes), len(trace.steps))
+
+
+@pytest.mark.xdist_group("browser")  # one Chromium at a time on two cores (as the other browser tests)
+def test_the_exported_page_shows_the_same_view_from_the_wire_form_as_from_the_object_form(tmp_path, monkeypatch):
+    """The HTML export of a trace in both forms, in headless Chromium: the same drawn elements, the same steps
+    highlighted, the same details panel, no JS errors."""
+    from html.parser import HTMLParser
+
+    from playwright.sync_api import sync_playwright
+
+    from gradviz.render import model as model_module
+
+    def f(W, x):
+        h = x
+        for _ in range(6):
+            h = layer(W, h)
+        return np.sum(gradviz.tap(h * 0.5, "h</script>") ** 2)
+
+    trace = gradviz.trace(f, onp.eye(2) * 0.5, onp.array([1.0, -2.0]))
+
+    class Scripts(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.json, self._in = None, False
+
+        def handle_starttag(self, tag, attrs):
+            self._in = tag == "script" and ("type", "application/json") in attrs
+
+        def handle_data(self, data):
+            if self._in and self.json is None:
+                self.json = json.loads(data)
+
+    pages = {}
+    for form, threshold in (("wire", 1), ("object", 10**9)):
+        monkeypatch.setattr(model_module, "COMPACT_FROM", threshold)
+        path = tmp_path / f"{form}.html"
+        trace.save_html(str(path), budget=12)
+        parser = Scripts()
+        parser.feed(path.read_text(encoding="utf-8"))
+        assert parser.json["version"] == (2 if form == "wire" else 1)
+        pages[form] = path
+
+    seen = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            for form, path in pages.items():
+                page = browser.new_page(viewport={"width": 1200, "height": 800})
+                errors = []
+                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.goto(path.as_uri())
+                page.wait_for_selector('div.gradviz[data-ready="1"]', timeout=30000)
+                drawn = page.eval_on_selector_all("g.node", "els => els.map(e => e.id).sort()")
+                for _ in range(3):
+                    page.click('button[data-action="next"]')
+                label = page.text_content("span.gradviz-step-label")
+                current = page.eval_on_selector_all(".gv-current", "els => els.map(e => e.id)")
+                page.click(f"g.node#{next(i for i in drawn if i.startswith('n'))}")
+                details = page.text_content("div.gradviz-details")
+                seen[form] = (drawn, label, current, details)
+                assert errors == [], (form, errors)
+                page.close()
+        finally:
+            browser.close()
+    assert seen["wire"] == seen["object"]
+    assert seen["wire"][1] == f"step 3 / {len(trace.steps)}" and len(seen["wire"][0]) > 3
+
+
+def test_two_alike_nodes_on_one_line_or_two_calls_on_one_line_are_not_a_loop():
+    def layer(x):
+        return np.tanh(x)
+
+    def energy(x):
+        return np.sum(layer(layer(x))) + 0.5 * np.sum(x[1:] * x[:-1])
+
+    def grad_along(x):
+        return np.dot(gradviz.grad(energy)(x), onp.array([1.0, 0.0, -2.0, 0.5]))
+
+    for fun in (energy, grad_along):
+        model = view_model(gradviz.trace(fun, onp.array([0.3, -0.8, 1.1, 0.05])))
+        assert [g for g in model["groups"] if g["kind"] == "loop"] == []
+
+
+def test_a_loop_is_folded_with_its_iteration_count():
+    def layer(x):
+        return np.tanh(x)
+
+    def twice(x):
+        for _ in range(2):
+            x = layer(x)
+        return np.sum(x)
+
+    def chain(x):
+        for _ in range(10):
+            x = np.sin(x) * 1.0001
+        return x
+
+    loops = [g for g in view_model(gradviz.trace(twice, onp.ones(2)))["groups"] if g["kind"] == "loop"]
+    assert [g["count"] for g in loops] == [2]
+    loops = [g for g in view_model(gradviz.trace(chain, 0.3))["groups"] if g["kind"] == "loop"]
+    assert [g["count"] for g in loops] == [10]

@@ -37,6 +37,17 @@ def test_widget_carries_the_bundle_and_the_model():
     assert json.loads(state["_model_json"]) == model
 
 
+def test_model_goes_to_the_browser_as_a_binary_buffer():
+    """A big model must not be escaped into the comm message's JSON: ipywidgets sends bytes as a separate buffer."""
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    model = hostile_model()
+    state, paths, buffers = _remove_buffers(TraceWidget(model).get_state())
+    assert ["_model_json"] in paths
+    assert "_model_json" not in state
+    assert json.loads(bytes(buffers[paths.index(["_model_json"])]).decode("utf-8")) == model
+
+
 def test_traits_validate_and_sync_from_the_browser():
     w = TraceWidget(hostile_model(), view="backward")
     assert w.view == "backward"
@@ -117,3 +128,18 @@ def test_a_real_kernel_displays_a_trace_as_the_widget(tmp_path):
     data = outputs[0]["data"]
     assert WIDGET_MIME in data
     assert "tanh" in data["text/plain"] and "<Trace" not in data["text/plain"]
+
+
+def test_a_big_model_goes_zlib_compressed_and_a_small_one_plain(monkeypatch):
+    import zlib
+
+    import gradviz.render.widget as widget_module
+
+    model = hostile_model()
+    small = TraceWidget(model)
+    assert small._model_encoding == "" and json.loads(small._model_json) == model
+    monkeypatch.setattr(widget_module, "COMPRESS_ABOVE", 100)  # the hostile model is a few KB of JSON
+    big = TraceWidget(model)
+    assert big._model_encoding == "zlib"
+    assert len(big._model_json) < len(small._model_json)
+    assert json.loads(zlib.decompress(big._model_json).decode("utf-8")) == model

@@ -7,6 +7,7 @@ that prints as a text listing, and that round-trips through JSON.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import sys
 from collections.abc import Callable
@@ -288,7 +289,23 @@ def _build(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecord]]:
     code text looked up once per line of code.
     """
     with gc_paused():  # a million new objects, none in a cycle: the collector would rescan them again and again
-        return _build_records(recorder)
+        built = _build_records(recorder)
+        promote_to_oldest()
+        return built
+
+
+def promote_to_oldest() -> None:
+    """Move every object the collector tracks into its oldest generation without scanning them.
+
+    Objects made while the collector was paused all sit in the youngest generation; the first collection after
+    the pause would visit every one of them (a quarter of a second for a 100k-node trace), and the next ones again
+    as they age. Freezing and unfreezing at once moves them to the oldest generation, which is scanned only by the
+    rare full collections (garbage among them is still found then). Skipped when something else has frozen
+    objects (gc.freeze is theirs to undo).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def _build_records(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecord]]:
@@ -364,9 +381,16 @@ def _build_records(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecor
         place = get_site(site) if site is not None else no_site
         if place is None:
             place = site_of(site)
-        append(NodeRecord(node.id, primitive, role, parents, args, node.kwarg_reprs or {}, value_of(node.summary),
-                          place[0], place[1], node.scope, node in on_path, node.level.depth, node.made_by,
-                          get_name(node)))
+        brief = node.summary
+        if type(brief) is float and not keep and brief - brief == 0:  # summary_of of a new finite float, inlined
+            value = known_summary(id(brief))
+            if value is None:
+                value = summaries[id(brief)] = Summary("array", (), "float64", brief, brief, brief, abs(brief), 0, 0,
+                                                       [brief], None, None)
+        else:
+            value = value_of(brief)
+        append(NodeRecord(node.id, primitive, role, parents, args, node.kwarg_reprs or {}, value, place[0], place[1],
+                          node.scope, node in on_path, node.level.depth, node.made_by, get_name(node)))
     if recorder.constant_records:  # both lists are in id order: merge them
         records.sort(key=_record_id)
     steps = []
@@ -379,7 +403,14 @@ def _build_records(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecor
             arrivals = [Arrival(child, argnum, value_of(part)) for child, argnum, part in arrived]
         if len(sent) == 1:
             argnum, parent, part = sent[0]
-            sends = [Sent(argnum, parent, value_of(part))]
+            if type(part) is float and not keep and part - part == 0:  # summary_of of a finite float, inlined
+                value = known_summary(id(part))
+                if value is None:
+                    value = summaries[id(part)] = Summary("array", (), "float64", part, part, part, abs(part), 0, 0,
+                                                          [part], None, None)
+            else:
+                value = value_of(part)
+            sends = [Sent(argnum, parent, value)]
         else:
             sends = [Sent(argnum, parent, value_of(part)) for argnum, parent, part in sent]
         total = kept_summary_of(outgrad) if node in tapped else (known_summary(id(outgrad)) or value_of(outgrad))

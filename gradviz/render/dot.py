@@ -27,7 +27,7 @@ from typing import Any
 import graphviz
 
 from ..core.gcpause import gc_paused
-from .model import view_model
+from .model import expand, view_model
 
 __all__ = ["to_dot", "render", "INSTALL_HINT"]
 
@@ -101,12 +101,15 @@ def to_dot(trace: Any, view: str = "forward", budget: int = 300, expanded: None 
     """The trace as a ``graphviz.Digraph``: ``view`` "forward" (the graph) or "backward" (the outgrad flow).
 
     ``expanded``: None keeps the model's initial collapse (from ``budget``), "all" expands every group, or an
-    iterable of group ids to expand as well (with their ancestors). ``model`` reuses a view model already built.
+    iterable of group ids to expand as well (with their ancestors). ``model`` reuses a view model already built
+    (either form).
     """
     if view not in ("forward", "backward"):
         raise ValueError(f"to_dot: view must be 'forward' or 'backward', not {view!r}")
     if model is None:
         model = view_model(trace, budget=budget)
+    else:
+        model = expand(model)  # the wire form too (an object-form model is used as it is)
     with gc_paused():  # one pass over every node and step: no cycles made, nothing for the collector
         return _digraph(model, view, expanded, rankdir)
 

@@ -79,9 +79,9 @@ def save_html(trace: Any, path: str | os.PathLike, budget: int = 300, title: str
     if isinstance(trace, dict):
         view_model = trace
     else:
-        from .model import view_model as build
+        from .model import browser_model
 
-        view_model = build(trace, budget=budget)
+        view_model = browser_model(trace, budget=budget)  # the wire form for a big trace (js/src/decode.js)
     text = html_document(view_model, title)
     path = os.fspath(path)
     Path(path).write_text(text, encoding="utf-8")

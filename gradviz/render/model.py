@@ -9,10 +9,11 @@ Loop folding. In each group the items (its own nodes and its child calls, in the
 line (a node's line; a call's call line) and a key (line and primitive; call line and function). A loop is looked
 for where the line does not advance (it jumps back, or stays on one line): the body is the stretch from an
 earlier item with the same key (within the run of items whose lines are at least this one's), and the loop is as
-many back-to-back copies of that body's keys as follow. The body giving the most coverage wins; a one-node body
-needs three copies, any other two (so consecutive calls of one function from one line fold). Folding repeats on
-the folded sequence, so loops nest. A loop with more than FANOUT iterations is split into nested "loop" groups of
-at most FANOUT children each, so that expanding any group shows at most about FANOUT boxes.
+many back-to-back copies of that body's keys as follow. The body giving the most coverage wins. Two copies make a
+loop when the body holds a call (a call's key has its bytecode offset, which only a loop runs twice) or spans
+lines; a body of nodes on one line needs three (two alike nodes on one line, as in ``x[1:] * x[:-1]``, are no
+loop). Folding repeats on the folded sequence, so loops nest. A loop with more than FANOUT iterations is split into
+nested "loop" groups of at most FANOUT children each, so that expanding any group shows at most about FANOUT boxes.
 
 Nodes. ``parents`` lists the constants a node was given as well as its traced arguments (in argument order), so
 that constants are drawn connected; the steps send only to traced parents. Summaries leave out null values and
@@ -21,31 +22,53 @@ zero NaN/Inf counts, but keep numbers that are 0.0 (a min of 0 is information).
 Budget. The root is expanded, every other group starts collapsed; groups are then expanded breadth-first (by
 depth, in order) whenever the visible count (visible nodes + collapsed boxes) stays within the budget; a group
 that does not fit stays collapsed and its subgroups are not tried.
+
+Two forms. One build pass makes the wire form (view_model_wire, docs/view-schema.md): columns of numbers, each
+summary once in a table, derivable fields left out, so that a 100,000-node model is about 11 MB of JSON that the
+browser parses in a tenth of a second (the object form of the same trace is over 90 MB). ``expand`` turns it into
+the object form (one dict per node, step and group), which view_model returns and to_dot reads; the browser's
+js/src/decode.js does the same expansion, and the tests check that the two agree.
 """
 
 from __future__ import annotations
 
+import json
 import linecache
 import os
 from collections import deque
+from operator import attrgetter
 from typing import Any
 
 from ..core.gcpause import gc_paused
 from ..record.summary import Summary, summarize
 
-__all__ = ["view_model", "SCHEMA", "VERSION", "FANOUT", "summary_json", "number_json"]
+__all__ = ["view_model", "view_model_wire", "view_model_json", "expand", "SCHEMA", "VERSION", "FANOUT",
+           "summary_json", "number_json"]
 
 SCHEMA = "gradviz.view"
-VERSION = 1
+VERSION = 2  # the wire form's version; the object form (what view_model returns) is version 1
 FANOUT = 100  # most children a loop group gets (more iterations are split into nested loop groups)
 WINDOW = 256  # longest loop body (in items) looked for
 ROOT = -1  # the key of the root group's items (the traced function's scope, and nodes outside any scope)
 
 
 def view_model(trace: Any, budget: int = 300) -> dict:
-    """The view model of ``trace`` (see the module docstring and the render spec); strict-JSON ready."""
-    with gc_paused():  # a few hundred thousand new dicts and lists, no cycles among them
+    """The view model of ``trace`` in the object form (see the module docstring and the render spec); strict-JSON
+    ready. This is the wire form (view_model_wire) expanded, as the browser's decoder expands it."""
+    return expand(view_model_wire(trace, budget))
+
+
+def view_model_wire(trace: Any, budget: int = 300) -> dict:
+    """The view model in the compact wire form the browser reads (docs/view-schema.md); strict-JSON ready."""
+    with gc_paused():  # a few hundred thousand new lists and numbers, no cycles among them
         return _Builder(trace, budget).build()
+
+
+def view_model_json(trace: Any, budget: int = 300) -> str:
+    """The wire form as strict JSON text (what the widget sends and the HTML export embeds)."""
+    model = view_model_wire(trace, budget)
+    with gc_paused():
+        return json.dumps(model, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- numbers and summaries as strict JSON
@@ -87,6 +110,15 @@ def summary_json(summary: Summary, types: dict | None = None) -> dict:
         kind = types.get(type_key)
         if kind is None:
             kind = types[type_key] = summary.type_str()
+    if not summary.nan and not summary.inf and summary.dtype in _REAL and summary.min is not None:
+        # A real array without NaN or Inf: its head holds finite numbers, min and max are finite; the mean and the
+        # norm can still overflow to inf.
+        mean, norm = summary.mean, summary.norm
+        if mean - mean == 0 and norm - norm == 0:
+            out = {"type": kind, "min": summary.min, "max": summary.max, "mean": mean, "norm": norm}
+            if summary.head:
+                out["head"] = list(summary.head)
+            return out
     out: dict = {"type": kind}
     x = summary.min
     if x is not None:
@@ -111,6 +143,10 @@ def summary_json(summary: Summary, types: dict | None = None) -> dict:
         else:
             out["head"] = [number_json(v) for v in head]
     return out
+
+
+_REAL = frozenset({"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16",
+                   "uint8"})
 
 
 def _short_op(node: Any) -> str:
@@ -255,15 +291,23 @@ class _Builder:
             group["size"] = sizes[gid]
         self._collapse()
 
-        # 6. nodes and steps
+        # 6. nodes and steps, as columns
+        self.refs: dict[int, int] = {}
+        self.values: list = []
+        self.types: dict = {}
+        wire_nodes = self._wire_nodes(nodes)
+        wire_steps = self._wire_steps(steps)
         return {
             "schema": SCHEMA, "version": VERSION, "function": trace.function,
             "argnum": list(trace.argnum) if isinstance(trace.argnum, tuple) else trace.argnum,
             "value": summary_json(summarize(trace.value)), "budget": self.budget,
-            "sites": self.sites, "groups": groups,
-            "nodes": self._nodes(nodes, steps),
-            "steps": self._steps(steps),
             "levels": 1 + max((node.level for node in nodes), default=0),
+            "sites": [[site["file"], site["line"], site["function"], site["code"]] for site in self.sites],
+            "primitives": self.primitives,
+            "summaries": self.values,
+            "groups": _wire_groups(groups),
+            "nodes": wire_nodes,
+            "steps": wire_steps,
         }
 
     def _def_site(self, scope: Any) -> int:
@@ -317,7 +361,7 @@ class _Builder:
         own = children[loop]
         for k in range(first, first + count):  # self._group written out: a long loop has many iterations
             iteration = len(groups)
-            groups.append({"id": iteration, "kind": "iteration", "label": f"iteration {k + 1}", "parent": loop,
+            groups.append({"id": iteration, "kind": "iteration", "label": k + 1, "parent": loop,  # "iteration k+1"
                            "size": 0, "collapsed": False})
             children.append([])
             direct.append(0)
@@ -339,44 +383,43 @@ class _Builder:
                 visible += grow
                 queue.extend(children[gid])
 
-    def _nodes(self, nodes: list, steps: list) -> list[dict]:
+    # --- the wire form: columns; the summaries in one table (see docs/view-schema.md)
+    def _wire_nodes(self, nodes: list) -> dict:
+        """Node columns; node i's value goes to summaries[i]."""
         annotations = getattr(self.trace, "annotations", None) or {}
-        step_of = {steps[i].node: i for i in range(len(steps) - 1, -1, -1)}  # a node's first step
-        used_on_path: set[int] = set()  # constants that feed a node on the path to the output
-        constant_records = []
-        summaries = self.summaries = {}  # id(Summary) -> its JSON (a value sent is the value that arrives)
-        known = summaries.get
-        types: dict = {}
-        ops: dict = {}
+        values, types = self.values, self.types
         site_of_object: dict[int, int] = {}
-        group_of = self.group_of
-        out = []
-        append = out.append
+        ids = list(map(_ID, nodes))
+        group_col = list(map(self.group_of.__getitem__, ids))
+        role_col = list(map(_ROLE_INDEX.__getitem__, map(_ROLE, nodes)))
+        primitives = dict.fromkeys(map(_PRIMITIVE, nodes))  # in order of first use
+        primitives.pop(None, None)
+        prim_index = {primitive: index for index, primitive in enumerate(primitives)}
+        prim_index[None] = -1
+        prim_col = list(map(prim_index.__getitem__, map(_PRIMITIVE, nodes)))
+        site_col, parent_col, counts = [], [], []
+        args_extra, names, faded, levels, made_by, notes_extra = [], [], [], [], [], []
+        used_on_path: set[int] = set()  # constants that feed a node on the path to the output
+        faded_constants = []
+        last_site = last_index = None
         for node in nodes:
             node_id = node.id
             summary = node.value
-            value = known(id(summary))
-            if value is None:
-                norm = summary.norm
-                if (not summary.shape and summary.items is None and not summary.nan and not summary.inf
-                        and norm is not None and norm - norm == 0 and summary.dtype == "float64"):
-                    value = {"type": "f64[]", "min": summary.min, "max": summary.max, "mean": summary.mean,
-                             "norm": norm, "head": summary.head}  # summary_json of a float, written out
-                else:
-                    value = summary_json(summary, types)
-                summaries[id(summary)] = value
-            primitive = node.primitive
-            op = ops.get(primitive) if primitive is not None else node.role
-            if op is None:
-                op = ops[primitive] = _short_op(node)
+            head = summary.head
+            x = head[0] if len(head) == 1 else None
+            if (type(x) is float and x - x == 0 and summary.min is x and summary.max is x and summary.mean is x
+                    and summary.dtype == "float64" and not summary.shape and summary.norm == abs(x)
+                    and summary.kind == "array"):
+                values.append(x)  # _summary_wire's bare number, written out
+            else:
+                values.append(_summary_wire(summary, types))
             args = node.args
             if len(args) == 1 and not node.kwargs and "node" in args[0]:  # the common case, written out
-                parent = args[0]["node"]
-                parents = [[0, parent]]
-                arg_text = [f"%{parent}"]
+                parent_col += (0, args[0]["node"])
+                counts.append(1)
             else:  # traced arguments and constants are both drawn as parents, in argument order
-                parents = []
-                arg_text = []
+                text = []
+                count = 0
                 for argnum, arg in enumerate(args):
                     ref = arg.get("node")
                     if ref is None:
@@ -384,92 +427,148 @@ class _Builder:
                         if ref is not None and node.on_path:
                             used_on_path.add(ref)
                     if ref is None:
-                        arg_text.append(str(arg.get("repr", "?")))
+                        text.append(str(arg.get("repr", "?")))
                     else:
-                        parents.append([argnum, ref])
-                        arg_text.append(f"%{ref}")
+                        count += 1
+                        parent_col += (argnum, ref)
+                        text.append(f"%{ref}")
+                counts.append(count)
                 if node.kwargs:
-                    arg_text += [f"{key}={value.get('repr', '?')}" for key, value in node.kwargs.items()]
+                    text += [f"{key}={value.get('repr', '?')}" for key, value in node.kwargs.items()]
+                if count != len(text):  # otherwise the args are the parents' ids, derived when read
+                    args_extra.append([node_id, text])
             site = node.site
-            if site is not None:
+            if site is None:
+                site_col.append(-1)
+            elif site is last_site:
+                site_col.append(last_index)
+            else:
                 index = site_of_object.get(id(site))
                 if index is None:
                     index = site_of_object[id(site)] = self._site(site.file, site.line, site.function, node.code)
-            step = step_of.get(node_id)
-            if primitive is not None and site is not None and step is not None:  # the common case: one literal
-                record = {"id": node_id, "op": op, "role": node.role, "type": value["type"],
-                          "group": group_of[node_id], "parents": parents, "args": arg_text, "value": value,
-                          "primitive": primitive, "site": index, "step": step}
-            else:
-                record = {"id": node_id, "op": op, "role": node.role, "type": value["type"],
-                          "group": group_of[node_id], "parents": parents, "args": arg_text, "value": value}
-                if primitive is not None:
-                    record["primitive"] = primitive
-                if site is not None:
-                    record["site"] = index
-                if step is not None:
-                    record["step"] = step
+                site_col.append(index)
+                last_site, last_index = site, index
             if node.name is not None:
-                record["name"] = node.name
+                names.append([node_id, node.name])
             if not node.on_path:
                 if node.role == "constant":
-                    constant_records.append(record)  # faded unless a node on the path uses it (seen later)
+                    faded_constants.append(node_id)  # faded unless a node on the path uses it (seen later)
                 else:
-                    record["faded"] = True
+                    faded.append(node_id)
             if node.level:
-                record["level"] = node.level
+                levels.append([node_id, node.level])
             if node.made_by is not None:
-                record["made_by"] = node.made_by
+                made_by.append([node_id, node.made_by])
             if annotations:
-                notes = annotations.get(node_id)
-                if notes:
-                    record["annotations"] = [
+                found = annotations.get(node_id)
+                if found:
+                    notes_extra.append([node_id, [
                         {key: v if v is None or isinstance(v, (str, bool, int, dict)) else number_json(v)
-                         for key, v in note.items()} for note in notes]
-            append(record)
-        for record in constant_records:
-            if record["id"] not in used_on_path:
-                record["faded"] = True
+                         for key, v in note.items()} for note in found]])
+        if faded_constants:
+            faded = sorted(faded + [i for i in faded_constants if i not in used_on_path])
+        out = {"primitive": prim_col, "role": role_col, "group": group_col, "site": site_col,
+               "parents_n": counts, "parents": parent_col}
+        for key, extra in (("args", args_extra), ("name", names), ("faded", faded),
+                           ("level", levels), ("made_by", made_by), ("annotations", notes_extra)):
+            if extra:
+                out[key] = extra
+        if nodes and (ids[0] != 0 or ids[-1] != len(nodes) - 1):  # (ids are sorted and distinct)
+            out["id"] = ids
+        self.primitives = list(primitives)
         return out
 
-    def _steps(self, steps: list) -> list[dict]:
-        summaries = self.summaries
-        known = summaries.get
-        types: dict = {}
-
-        def as_json(summary: Summary) -> dict:
-            norm = summary.norm
-            if (not summary.shape and summary.items is None and not summary.nan and not summary.inf
-                    and norm is not None and norm - norm == 0 and summary.dtype == "float64"):
-                value = {"type": "f64[]", "min": summary.min, "max": summary.max, "mean": summary.mean,
-                         "norm": norm, "head": summary.head}  # summary_json of a float, written out
-            else:
-                value = summary_json(summary, types)
-            summaries[id(summary)] = value
-            return value
-
-        out = []
-        append = out.append
-        for step in steps:
-            arrived, sent = step.arrived, step.sent
-            if len(arrived) == 1:
+    def _wire_steps(self, steps: list) -> dict:
+        """Step columns. The j-th summary sent (in step order) is summaries[nodes + j]; an arrival refers to the
+        summary table (what arrives was sent earlier: the same Summary, so the same entry); the outgrad is the
+        only arrival's summary unless listed."""
+        values, types = self.values, self.types
+        arrived_n = list(map(len, map(_ARRIVED, steps)))
+        sent_n = list(map(len, map(_SENT, steps)))
+        first_sent = len(values)
+        sent_values: list = []
+        others: list = []  # seeds, sums of several arrivals: after the sent summaries
+        first_other = first_sent + sum(sent_n)
+        refs: dict[int, int] = {}
+        known = refs.get
+        arrived_col, sent_col, outgrads = [], [], []
+        for k, step in enumerate(steps):
+            arrived = step.arrived
+            if len(arrived) == 1:  # the common case, written out
                 a = arrived[0]
-                arrivals = [[a.child, a.argnum, known(id(a.value)) or as_json(a.value)]]
+                summary = a.value
+                ref = known(id(summary))
+                if ref is None:
+                    ref = refs[id(summary)] = first_other + len(others)
+                    others.append(_summary_wire(summary, types))
+                child = a.child
+                arrived_col += (-1, -1, ref) if child is None else (child, a.argnum, ref)
+                if step.outgrad is not summary:  # (refs are by object: the same object is the same entry)
+                    outgrads += (k, self._other(step.outgrad, refs, others, first_other))
             else:
-                arrivals = [[a.child, a.argnum, known(id(a.value)) or as_json(a.value)] for a in arrived]
-            if len(sent) == 1:
-                x = sent[0]
-                sends = [[x.argnum, x.parent, known(id(x.value)) or as_json(x.value)]]
-            else:
-                sends = [[x.argnum, x.parent, known(id(x.value)) or as_json(x.value)] for x in sent]
-            append({"node": step.node, "level": step.level, "arrived": arrivals,
-                    "outgrad": known(id(step.outgrad)) or as_json(step.outgrad), "sent": sends})
+                for a in arrived:
+                    child = a.child
+                    ref = self._other(a.value, refs, others, first_other)
+                    arrived_col += (-1, -1, ref) if child is None else (child, a.argnum, ref)
+                outgrads += (k, self._other(step.outgrad, refs, others, first_other))
+            for x in step.sent:
+                summary = x.value
+                refs[id(summary)] = first_sent + len(sent_values)
+                head = summary.head
+                y = head[0] if len(head) == 1 else None
+                if (type(y) is float and y - y == 0 and summary.min is y and summary.max is y and summary.mean is y
+                        and summary.dtype == "float64" and not summary.shape and summary.norm == abs(y)
+                        and summary.kind == "array"):
+                    sent_values.append(y)  # _summary_wire's bare number, written out
+                else:
+                    sent_values.append(_summary_wire(summary, types))
+                sent_col += (x.argnum, x.parent)
+        values += sent_values
+        values += others
+        out = {"node": list(map(_NODE, steps)), "arrived_n": arrived_n, "arrived": arrived_col, "sent_n": sent_n,
+               "sent": sent_col}
+        if outgrads:
+            out["outgrad"] = outgrads
+        levels = list(map(_LEVEL, steps))
+        if any(levels):
+            out["level"] = levels
         return out
+
+    def _other(self, summary: Summary, refs: dict, others: list, first_other: int) -> int:
+        """The table index of ``summary``: a send's entry when it was sent, else a new entry among the others."""
+        ref = refs.get(id(summary))
+        if ref is None:
+            ref = refs[id(summary)] = first_other + len(others)
+            others.append(_summary_wire(summary, self.types))
+        return ref
+
+
+_ARRIVED, _SENT, _NODE, _LEVEL = (attrgetter(name) for name in ("arrived", "sent", "node", "level"))
+_ID, _ROLE, _PRIMITIVE = (attrgetter(name) for name in ("id", "role", "primitive"))
+
+
+ROLES = ("input", "operation", "output", "constant")
+_ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
+KINDS = ("root", "call", "loop", "iteration", "vjp")
+_KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
+
+
+def _summary_wire(summary: Summary, types: dict) -> Any:
+    """A summary in the wire form: a finite float64 scalar as the bare number, anything else as <summary>."""
+    if summary.kind == "array" and summary.dtype == "float64" and not summary.shape and summary.items is None:
+        head = summary.head
+        if len(head) == 1:
+            x = head[0]
+            if type(x) is float and x - x == 0 and summary.norm == abs(x) and not summary.nan and not summary.inf:
+                low, high, mean = summary.min, summary.max, summary.mean
+                if (low is x and high is x and mean is x) or (x != 0 and low == x and high == x and mean == x):
+                    return x  # (a zero only when it is one object: -0.0 == 0.0 but they print differently)
+    return summary_json(summary, types)
 
 
 def _call_element(scope: Any) -> tuple:
     line = scope.call_line if scope.call_line is not None else -1
-    return ("s", scope.id, ("c", line, scope.function), line, line, line)
+    return ("s", scope.id, ("c", line, scope.call_offset, scope.function), line, line, line)  # f(f(x)) isn't a loop
 
 
 def _fold(elements: list, unfolded: set) -> list:
@@ -524,7 +623,7 @@ def _fold_once(elements: list) -> list:
             while at + period <= n and keys[at:at + period] == body:
                 count += 1
                 at += period
-            need = 3 if period == 1 and elements[j][0] == "n" else 2
+            need = 2 if _certainly_repeats(elements[j:i]) else 3
             if count >= need and (best is None or count * period > best[0]):
                 best = (count * period, j, period, count)
         if best is None:
@@ -543,3 +642,156 @@ def _fold_once(elements: list) -> list:
         return elements  # nothing folded
     out.extend(elements[start:])
     return out
+
+
+def _certainly_repeats(body: list) -> bool:
+    """Whether two copies of ``body`` are surely a loop: it holds a call (whose key has the call's bytecode offset,
+    which only a loop runs twice) or spans lines (so the line jumped back). Nodes on one line are not enough:
+    ``x[1:] * x[:-1]`` makes two alike nodes on one line; three copies are asked of them."""
+    return (any(element[0] == "s" for element in body)
+            or min(element[4] for element in body) < max(element[5] for element in body))
+
+
+def _wire_groups(groups: list[dict]) -> dict:
+    """Groups as columns: kind by index into KINDS, -1 for an absent parent, site, count or made_by, and an
+    iteration's label as its number."""
+    kind_index = _KIND_INDEX
+    out = {"kind": [kind_index[g["kind"]] for g in groups], "label": [g["label"] for g in groups],
+           "parent": [-1 if g["parent"] is None else g["parent"] for g in groups],
+           "size": [g["size"] for g in groups], "collapsed": [1 if g["collapsed"] else 0 for g in groups]}
+    for key in ("site", "count", "made_by"):
+        column = [g.get(key, -1) for g in groups]
+        if any(v != -1 for v in column):
+            out[key] = column
+    return out
+
+
+# --- the wire form expanded into the object form (js/src/decode.js does the same in the browser)
+
+def expand(wire: dict) -> dict:
+    """The object form of a view model in the wire form (version 2); an object-form model (version 1) as is."""
+    if wire.get("version") == 1:
+        return wire
+    if wire.get("schema") != SCHEMA or wire.get("version") != VERSION:
+        raise ValueError(f"not a gradviz view model this version reads: schema {wire.get('schema')!r}, "
+                         f"version {wire.get('version')!r}")
+    values = [_summary_object(v) for v in wire["summaries"]]
+    groups = _expand_groups(wire["groups"])
+    steps = _expand_steps(wire["steps"], values, len(wire["nodes"]["primitive"]))
+    nodes = _expand_nodes(wire["nodes"], wire["primitives"], values, steps)
+    return {
+        "schema": SCHEMA, "version": 1, "function": wire["function"], "argnum": wire["argnum"],
+        "value": wire["value"], "budget": wire["budget"],
+        "sites": [{"file": f, "line": line, "function": fn, "code": code} for f, line, fn, code in wire["sites"]],
+        "groups": groups, "nodes": nodes, "steps": steps, "levels": wire["levels"],
+    }
+
+
+def _summary_object(value: Any) -> dict:
+    if type(value) is float or type(value) is int:
+        x = float(value)
+        return {"type": "f64[]", "min": x, "max": x, "mean": x, "norm": abs(x), "head": [x]}
+    return value
+
+
+def _expand_groups(wire: dict) -> list[dict]:
+    kinds, labels, parents, sizes, collapsed = (wire["kind"], wire["label"], wire["parent"], wire["size"],
+                                                wire["collapsed"])
+    optional = [(key, wire[key]) for key in ("site", "count", "made_by") if key in wire]
+    out = []
+    for gid in range(len(kinds)):
+        label = labels[gid]
+        group = {"id": gid, "kind": KINDS[kinds[gid]],
+                 "label": f"iteration {label}" if type(label) is int else label,
+                 "parent": None if parents[gid] < 0 else parents[gid], "size": sizes[gid],
+                 "collapsed": bool(collapsed[gid])}
+        for key, column in optional:
+            if column[gid] >= 0:
+                group[key] = column[gid]
+        out.append(group)
+    return out
+
+
+def _expand_steps(wire: dict, values: list, first_sent: int) -> list[dict]:
+    nodes, arrived, sent = wire["node"], wire["arrived"], wire["sent"]
+    arrived_n, sent_n = wire["arrived_n"], wire["sent_n"]
+    flat = wire.get("outgrad", ())
+    outgrads = dict(zip(flat[::2], flat[1::2]))
+    levels = wire.get("level")
+    out: list[dict] = []
+    a = s = 0
+    for k, node in enumerate(nodes):
+        arrivals = []
+        for _ in range(arrived_n[k]):
+            child, argnum = arrived[a], arrived[a + 1]
+            arrivals.append([None if child < 0 else child, None if argnum < 0 else argnum, values[arrived[a + 2]]])
+            a += 3
+        sends = []
+        for _ in range(sent_n[k]):
+            sends.append([sent[2 * s], sent[2 * s + 1], values[first_sent + s]])
+            s += 1
+        ref = outgrads.get(k)
+        out.append({"node": node, "level": 0 if levels is None else levels[k], "arrived": arrivals,
+                    "outgrad": arrivals[0][2] if ref is None else values[ref], "sent": sends})
+    return out
+
+
+def _expand_nodes(wire: dict, primitives: list, values: list, steps: list) -> list[dict]:
+    first_step: dict[int, int] = {}
+    for k in range(len(steps) - 1, -1, -1):
+        first_step[steps[k]["node"]] = k
+    extra: dict[str, dict] = {key: dict(wire.get(key, ())) for key in ("args", "name", "level", "made_by",
+                                                                        "annotations")}
+    faded = set(wire.get("faded", ()))
+    counts = wire["parents_n"]
+    prims, roles, groups, sites, parents = (wire["primitive"], wire["role"], wire["group"], wire["site"],
+                                            wire["parents"])
+    ids = wire.get("id")
+    out = []
+    p = 0
+    for i in range(len(prims)):
+        value = values[i]
+        count = counts[i]
+        pairs = [[parents[p + 2 * j], parents[p + 2 * j + 1]] for j in range(count)]
+        p += 2 * count
+        role = ROLES[roles[i]]
+        primitive = None if prims[i] < 0 else primitives[prims[i]]
+        node_id = i if ids is None else ids[i]
+        node = {"id": node_id, "op": role if primitive is None else primitive.rsplit(".", 1)[-1], "role": role,
+                "type": value["type"], "group": groups[i], "parents": pairs,
+                "args": extra["args"].get(node_id) or [f"%{parent}" for _, parent in pairs], "value": value}
+        if primitive is not None:
+            node["primitive"] = primitive
+        if sites[i] >= 0:
+            node["site"] = sites[i]
+        for key in ("name", "level", "made_by", "annotations"):
+            found = extra[key].get(node_id)
+            if found is not None:
+                node[key] = found
+        if node_id in faded:
+            node["faded"] = True
+        step = first_step.get(node_id)
+        if step is not None:
+            node["step"] = step
+        out.append(node)
+    return out
+
+
+# --- what goes to the browser
+
+COMPACT_FROM = 1000  # nodes from which the browser gets the wire form; smaller traces go in the object form
+
+
+def browser_model(trace: Any, budget: int = 300) -> dict:
+    """The model the widget sends and the HTML export embeds: the wire form from COMPACT_FROM nodes on, the
+    object form (readable, and what view_model returns) below; the browser reads both (js/src/decode.js)."""
+    wire = view_model_wire(trace, budget)
+    return wire if model_counts(wire)[0] >= COMPACT_FROM else expand(wire)
+
+
+def model_counts(model: dict) -> tuple[int, int]:
+    """(nodes, steps) of a view model in either form."""
+    nodes, steps = model.get("nodes", ()), model.get("steps", ())
+    if model.get("version") == VERSION:
+        return len(nodes["primitive"]), len(steps["node"])
+    return len(nodes), len(steps)

@@ -1,21 +1,25 @@
 """The notebook widget: an anywidget running the bundled JS (DOT builder + Graphviz compiled to WebAssembly).
 
-The view model goes to the browser once, as a JSON string; layout, expanding groups, search and stepping through
-the backward pass then all run in the browser. ``view``, ``step`` and ``selected`` are synced both ways.
+The view model goes to the browser once, as UTF-8 JSON bytes (zlib-compressed when big); layout, expanding groups,
+search and stepping through the backward pass then all run in the browser. ``view``, ``step`` and ``selected`` are
+synced both ways.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 import anywidget
 import traitlets
 
 from .html import bundle_text
+from .model import model_counts
 
 __all__ = ["TraceWidget", "mimebundle"]
 
+COMPRESS_ABOVE = 1_000_000  # bytes of JSON above which the model goes zlib-compressed
 TEXT_LINES = 400  # the text/plain fallback beside the widget keeps this many lines of the listing
 
 
@@ -23,7 +27,11 @@ class TraceWidget(anywidget.AnyWidget):
     """The interactive graph of a Trace (or of a view model dict from gradviz.render.model.view_model)."""
 
     _esm = traitlets.Unicode().tag(sync=True)
-    _model_json = traitlets.Unicode("{}").tag(sync=True)
+    # The view model as UTF-8 JSON bytes: a binary buffer beside the comm message, so a 100,000-node model (tens of
+    # MB) is neither escaped into the message's JSON by the kernel nor parsed twice by the browser. Above
+    # COMPRESS_ABOVE bytes it is zlib-compressed (about 10x: the websocket, and saved widget state, carry less).
+    _model_json = traitlets.Bytes(b"{}").tag(sync=True)
+    _model_encoding = traitlets.Unicode("").tag(sync=True)  # "" (plain JSON) or "zlib"
     view = traitlets.Enum(["forward", "backward"], default_value="forward").tag(sync=True)
     step = traitlets.Int(-1).tag(sync=True)  # index into the backward steps; -1 = before the first
     selected = traitlets.Int(-1).tag(sync=True)  # the clicked node's id; -1 = none
@@ -32,22 +40,25 @@ class TraceWidget(anywidget.AnyWidget):
         if isinstance(trace, dict):
             model = trace
         else:
-            from .model import view_model
+            from .model import browser_model
 
-            model = view_model(trace, budget=budget)
+            model = browser_model(trace, budget=budget)
         self.trace = None if isinstance(trace, dict) else trace
         self.view_model = model
-        super().__init__(_esm=bundle_text(), _model_json=json.dumps(model, allow_nan=False, separators=(",", ":")),
-                         view=view, **kwargs)
+        data = json.dumps(model, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        encoding = ""
+        if len(data) > COMPRESS_ABOVE:
+            data, encoding = zlib.compress(data, 1), "zlib"
+        super().__init__(_esm=bundle_text(), _model_json=data, _model_encoding=encoding, view=view, **kwargs)
 
     @traitlets.validate("step")
     def _valid_step(self, proposal: Any) -> int:
-        return max(-1, min(int(proposal["value"]), len(self.view_model.get("steps", ())) - 1))
+        return max(-1, min(int(proposal["value"]), model_counts(self.view_model)[1] - 1))
 
     @traitlets.validate("selected")
     def _valid_selected(self, proposal: Any) -> int:
         value = int(proposal["value"])
-        return value if 0 <= value < len(self.view_model.get("nodes", ())) else -1
+        return value if 0 <= value < model_counts(self.view_model)[0] else -1
 
 
 def _in_kernel() -> bool:

@@ -41,15 +41,46 @@ export function num(x) {
   return x.toExponential(2);
 }
 
+// The norm of a summary: a number, NaN when non-finite ("nan"/"inf" strings), 0 when omitted (a zero array), and
+// for a container (a dict or tuple gradient) the root of the sum of its items' squared norms. null if unknown.
+export function normOf(summary) {
+  if (!summary) return null;
+  if (summary.items) {
+    let total = 0;
+    let known = false;
+    for (const [, item] of summary.items) {
+      const n = normOf(item);
+      if (n === null) continue;
+      known = true;
+      total += n * n;
+    }
+    return known ? Math.sqrt(total) : null;
+  }
+  if (summary.norm === undefined || summary.norm === null) {
+    // A summary omits norm when it is 0 (defaults are left out).
+    return summary.type !== undefined ? 0 : null;
+  }
+  if (typeof summary.norm === "string") return summary.norm === "inf" ? Infinity : NaN;
+  return summary.norm;
+}
+
+// A norm as drawn: num() for finite numbers, "nan" and "inf" for the others.
+export function normText(n) {
+  return Number.isFinite(n) ? num(n) : Number.isNaN(n) ? "nan" : "inf";
+}
+
+// Does a summary (or any item of a container) hold NaN or Inf?
+export function nonFinite(summary) {
+  if (!summary) return false;
+  if (summary.items) return summary.items.some(([, item]) => nonFinite(item));
+  return Boolean(summary.nan || summary.inf) || typeof summary.norm === "string";
+}
+
 // log10 of a summary's norm: null if unknown, -Infinity for 0, NaN for a non-finite norm.
 export function logNorm(summary) {
-  if (!summary || summary.norm === undefined || summary.norm === null) {
-    // A summary omits norm when it is 0 (defaults are left out), unless it is a container.
-    if (summary && !summary.items && summary.type !== undefined) return -Infinity;
-    return null;
-  }
-  const n = summary.norm;
-  if (typeof n === "string") return NaN;
+  const n = normOf(summary);
+  if (n === null) return null;
+  if (Number.isNaN(n) || !Number.isFinite(n)) return NaN;
   return n > 0 ? Math.log10(n) : -Infinity;
 }
 
@@ -110,7 +141,7 @@ export function stepIndex(model) {
 }
 
 const ROLE_STYLE = {
-  input: { shape: "box", style: "rounded,filled,bold", fillcolor: "#dff3df", color: "#2e7d32" },
+  input: { shape: "box", style: "rounded,filled,bold", fillcolor: "#dff3df", color: "#37474f" },
   output: { shape: "box", style: "rounded,filled,bold", fillcolor: "#fff1c6", color: "#b8860b" },
   constant: { shape: "box", style: "rounded,dashed", color: "#9e9e9e", fontcolor: "#616161" },
   operation: { shape: "box", style: "rounded,filled", fillcolor: "#ffffff", color: "#455a64" },
@@ -125,10 +156,10 @@ function attrs(obj) {
 
 export function summaryLine(s) {
   if (!s) return "";
-  if (s.items) return s.type || "";
   const bits = [s.type || ""];
-  if (s.norm !== undefined) bits.push(`\u2016\u00b7\u2016=${num(s.norm)}`);
-  else if (s.min === undefined && s.max === undefined) bits.push("0");
+  const n = normOf(s);
+  if (n === null) return bits[0];
+  bits.push(n === 0 && !nonFinite(s) ? "0" : `\u2016\u00b7\u2016=${normText(n)}`);
   if (s.nan) bits.push(`${s.nan} nan`);
   if (s.inf) bits.push(`${s.inf} inf`);
   return bits.join(" ");
@@ -140,9 +171,9 @@ function nodeLabel(node, view, step) {
   lines.push(shorten(node.type || ""));
   if (view === "backward" && step) {
     const fan = step.arrived.length > 1 ? `\u03a3 ${step.arrived.length} in  ` : "";
-    const og = step.outgrad || {};
-    let text = og.norm !== undefined ? `\u1e21 ${num(og.norm)}` : "\u1e21 0";
-    if (og.nan || og.inf) text += " (non-finite)";
+    const n = normOf(step.outgrad);
+    let text = n === null ? "\u1e21 ?" : `\u1e21 ${normText(n)}`;
+    if (nonFinite(step.outgrad) && Number.isFinite(n)) text += " (non-finite)";
     lines.push(fan + text);
   }
   return lines.join("\n");
@@ -226,8 +257,13 @@ export function buildDot(model, state) {
   const emitGroup = (gid, indent) => {
     for (const node of nodesIn[gid]) {
       const style = { ...(ROLE_STYLE[node.role] || ROLE_STYLE.operation) };
-      if (node.level || node.made_by !== undefined) {
+      if (node.made_by !== undefined) {
+        // Made by an inner backward pass (grad of grad): the VJP's own operations.
         style.fillcolor = "#e9ddf7";
+        style.style = node.role === "constant" ? style.style : "rounded,filled";
+      } else if (node.level) {
+        // The inner trace's forward pass (a deeper level): the same computation, recorded by the inner grad.
+        Object.assign(style, { fillcolor: "#f7f3fc", color: "#9575cd" });
         style.style = node.role === "constant" ? style.style : "rounded,filled";
       }
       if (node.faded) Object.assign(style, { color: "#c7c7c7", fontcolor: "#9e9e9e", fillcolor: "#fafafa" });

@@ -2,8 +2,8 @@
 // All user text goes into the page through textContent (or through Graphviz's SVG, which escapes it).
 
 import { Graphviz } from "@hpcc-js/wasm-graphviz";
-import { buildDot, edgeId, initialCollapsed, representative, stepIndex } from "./dot.js";
-import { describeSummary, matches, nodeTitle, recipeText, siteText } from "./format.js";
+import { buildDot, edgeId, initialCollapsed, representative, shorten, stepIndex } from "./dot.js";
+import { describeSummary, nodeTitle, recipeText, searchHits, siteText } from "./format.js";
 import css from "./style.css";
 
 let graphvizReady = null; // one WebAssembly instance for every widget on the page
@@ -13,6 +13,7 @@ export function loadGraphviz() {
 }
 
 const EXPAND_ALL_LIMIT = 2000; // expand-all stops before the drawing gets this many elements
+const BUSY_ABOVE = 400; // drawn elements above which a layout first shows "laying out ..."
 const MIN_READABLE = 0.85; // pixels per point below which the first view shows part of the graph, not all of it
 
 const STEP_CLASSES = ["gv-current", "gv-done", "gv-arrived", "gv-sent"];
@@ -29,9 +30,11 @@ function h(tag, props = {}, children = []) {
   return e;
 }
 
+// One <style> per document (or per shadow root, where the page's styles do not reach). A notebook may render the
+// widget into an element not yet in the page, whose root node is then a detached element: use the document's head.
 function injectStyle(el) {
   const root = el.getRootNode ? el.getRootNode() : document;
-  const host = root === document ? document.head : root;
+  const host = typeof ShadowRoot !== "undefined" && root instanceof ShadowRoot ? root : document.head;
   if (host && !host.querySelector?.("style[data-gradviz]")) {
     const style = document.createElement("style");
     style.dataset.gradviz = "1";
@@ -82,6 +85,7 @@ export function mount(el, model, options = {}) {
   const legend = h("div", { class: "gradviz-legend" }, [
     ["current", "current step"], ["arrived", "its contributions came from"], ["sent", "its VJP sends to"],
     ["done", "done"], ["match", "search match"], ["fail", "failed check"],
+    ...(model.levels > 1 ? [["vjp", "made by a VJP (grad of grad)"], ["inner", "inner trace's forward pass"]] : []),
   ].map(([kind, text]) => h("span", { class: `gradviz-key-item gradviz-key-${kind}`, text })));
   const graph = h("div", { class: "gradviz-graph" });
   const details = h("div", { class: "gradviz-details gradviz-empty" });
@@ -98,6 +102,8 @@ export function mount(el, model, options = {}) {
   let vb = null;
   let fitBox = null;
   let first = true;
+  let sized = false; // the first view was chosen with the graph on screen (a hidden output has no size yet)
+  let lastSize = null; // the graph's [width, height] in pixels when last seen
 
   // Lay out again; afterwards bring `focus` (a drawn id) into the middle, else keep the view if it still shows
   // part of the graph.
@@ -109,11 +115,21 @@ export function mount(el, model, options = {}) {
     try {
       const gv = await loadGraphviz();
       if (mine !== generation) return;
+      // Graphviz runs on the page's thread: before a layout of seconds, let the page paint a note saying so.
+      const elements = built.visibleNodes.length + built.boxes.length;
+      if (elements > BUSY_ABOVE) {
+        status.textContent = `laying out ${elements} elements\u2026`;
+        root.classList.add("gradviz-busy");
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        if (mine !== generation) return;
+      }
       text = gv.dot(built.dot);
     } catch (err) {
       console.error("gradviz: Graphviz layout failed", err);
       status.textContent = `layout failed: ${err && err.message ? err.message : err}`;
       return;
+    } finally {
+      if (mine === generation) root.classList.remove("gradviz-busy");
     }
     const doc = new DOMParser().parseFromString(text, "image/svg+xml");
     const parsed = doc.documentElement;
@@ -126,7 +142,7 @@ export function mount(el, model, options = {}) {
     svg.removeAttribute("height");
     svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     for (const t of svg.querySelectorAll("title")) t.remove(); // "n12" tooltips; the <a> tooltips stay
-    graph.replaceChildren(svg);
+    graph.replaceChildren(svg, wheelHint);
     const byId = new Map();
     for (const g of svg.querySelectorAll("g.node, g.edge, g.cluster")) if (g.id) byId.set(g.id, g);
     // A drawn node is done once its first step has run; a box once every step inside it has.
@@ -139,7 +155,8 @@ export function mount(el, model, options = {}) {
     drawn = { ...built, svg, byId, doneAfter };
     const [x, y, w, hgt] = (svg.getAttribute("viewBox") || "0 0 100 100").trim().split(/[\s,]+/).map(Number);
     fitBox = { x, y, w, h: hgt };
-    if (first || !vb) initialView();
+    if (graph.clientWidth > 0 && graph.clientHeight > 0) lastSize = [graph.clientWidth, graph.clientHeight];
+    if (first || !vb || !sized) initialView();
     else if (vb.x > x + w || vb.x + vb.w < x || vb.y > y + hgt || vb.y + vb.h < y) fit();
     else setViewBox();
     first = false;
@@ -187,15 +204,17 @@ export function mount(el, model, options = {}) {
     vb = { ...vb, x: (x0 + x1) / 2 - vb.w / 2, y: (y0 + y1) / 2 - vb.h / 2 };
     setViewBox();
   }
-  // The first view: the whole graph, unless that would be too small to read; then its top at a readable zoom.
+  // The first view: the whole graph, unless that would be too small to read; then the middle of its top at a
+  // readable zoom (the inputs; stepping then brings each current node into view).
   function initialView() {
     fit();
     const cw = graph.clientWidth;
     const ch = graph.clientHeight;
-    if (!(cw > 0 && ch > 0) || Math.min(cw / fitBox.w, ch / fitBox.h) >= MIN_READABLE) return;
+    sized = cw > 0 && ch > 0;
+    if (!sized || Math.min(cw / fitBox.w, ch / fitBox.h) >= MIN_READABLE) return;
     const w = cw / MIN_READABLE;
     const hh = ch / MIN_READABLE;
-    const x = w >= fitBox.w ? fitBox.x - (w - fitBox.w) / 2 : fitBox.x;
+    const x = fitBox.x - (w - fitBox.w) / 2; // the top of the graph, centred
     vb = { x, y: fitBox.y, w, h: hh };
     setViewBox();
   }
@@ -212,8 +231,26 @@ export function mount(el, model, options = {}) {
     const oy = (r.height - vb.h / k) / 2;
     return { x: vb.x + (cx - r.left - ox) * k, y: vb.y + (cy - r.top - oy) * k };
   }
+  // The wheel zooms once the widget has focus (a click in it) or with Ctrl/Cmd (and trackpad pinches); otherwise it
+  // scrolls the notebook past the graph instead of trapping the page under the pointer.
+  const wheelHint = h("div", { class: "gradviz-wheel-hint",
+    text: "click the graph (or hold Ctrl) to zoom with the wheel" });
+  graph.appendChild(wheelHint);
+  let hintTimer = null;
+  const focused = () => {
+    const doc = root.getRootNode();
+    const active = doc && doc.activeElement;
+    return Boolean(active && root.contains(active));
+  };
   graph.addEventListener("wheel", (ev) => {
     if (!vb) return;
+    if (!(ev.ctrlKey || ev.metaKey || focused())) {
+      wheelHint.classList.add("gradviz-shown");
+      clearTimeout(hintTimer);
+      hintTimer = setTimeout(() => wheelHint.classList.remove("gradviz-shown"), 1500);
+      return;
+    }
+    wheelHint.classList.remove("gradviz-shown");
     ev.preventDefault();
     const f = Math.exp(Math.max(-1, Math.min(1, ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.0015))));
     const p = clientToSvg(ev.clientX, ev.clientY);
@@ -248,6 +285,32 @@ export function mount(el, model, options = {}) {
     window.addEventListener("mouseup", onUp);
   });
 
+  // A widget drawn while hidden (a collapsed output, a background tab, a notebook scrolled away) gets its first
+  // view when it appears; a resized one keeps its zoom and shows more or less of the graph. The side panel follows
+  // the graph's height (the graph is resizable).
+  function onResize() {
+    const cw = graph.clientWidth;
+    const ch = graph.clientHeight;
+    if (ch > 0) side.style.maxHeight = `${graph.offsetHeight}px`;
+    if (!(cw > 0 && ch > 0)) return;
+    const before = lastSize;
+    lastSize = [cw, ch];
+    if (!drawn || !vb) return;
+    if (!sized) {
+      initialView();
+      if (state.step >= 0) ensureVisible(repOf(steps[state.step].node), false);
+      return;
+    }
+    if (!before || (before[0] === cw && before[1] === ch)) return;
+    const k = Math.max(vb.w / before[0], vb.h / before[1]);
+    const cx = vb.x + vb.w / 2;
+    const cy = vb.y + vb.h / 2;
+    vb = { x: cx - (cw * k) / 2, y: cy - (ch * k) / 2, w: cw * k, h: ch * k };
+    setViewBox();
+  }
+  const resizeObserver = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(onResize);
+  if (resizeObserver) resizeObserver.observe(graph);
+
   // --- classes on the drawn elements
   function classOn(domId, cls) {
     const e = drawn && drawn.byId.get(domId);
@@ -269,15 +332,10 @@ export function mount(el, model, options = {}) {
       else if (node.annotations.some((a) => a.status === "warn")) classOn(repOf(node.id), "gv-warn");
     }
     if (state.selected >= 0 && state.selected < nodes.length) classOn(repOf(state.selected), "gv-selected");
-    let hits = 0;
     if (state.query.trim()) {
-      for (const node of nodes) {
-        if (matches(model, node, state.query)) {
-          hits++;
-          classOn(repOf(node.id), "gv-match");
-        }
-      }
-      searchCount.textContent = `${hits} match${hits === 1 ? "" : "es"}`;
+      const { ids, bySource } = searchHits(model, state.query);
+      for (const id of ids) classOn(repOf(id), "gv-match");
+      searchCount.textContent = `${ids.length} match${ids.length === 1 ? "" : "es"}${bySource ? " (by source)" : ""}`;
     } else searchCount.textContent = "";
     decorateStep();
   }
@@ -319,7 +377,7 @@ export function mount(el, model, options = {}) {
 
   function nodeRef(id) {
     const node = nodes[id];
-    return node ? `%${id} ${node.name ? node.name + " = " : ""}${node.op}` : `%${id}`;
+    return node ? `%${id} ${node.name ? shorten(node.name, 40) + " = " : ""}${node.op}` : `%${id}`;
   }
   function fillStepinfo(step, k, here) {
     const node = nodes[step.node];
@@ -456,13 +514,13 @@ export function mount(el, model, options = {}) {
       queue.push(...kids[gid]);
     }
     return layout().then(() => {
-      fit();
+      initialView(); // the whole graph, or its top at a readable zoom when that would be too small
       if (stopped) status.textContent += ` (expand-all stopped at ${EXPAND_ALL_LIMIT} elements)`;
     });
   }
   function collapseAll() {
     state.collapsed = new Set(model.groups.filter((g) => g.id !== 0).map((g) => g.id));
-    return layout().then(fit);
+    return layout().then(initialView);
   }
 
   // --- events
@@ -474,10 +532,17 @@ export function mount(el, model, options = {}) {
   toolbar.querySelector('[data-action="expand-all"]').addEventListener("click", expandAll);
   toolbar.querySelector('[data-action="collapse-all"]').addEventListener("click", collapseAll);
   toolbar.querySelector('[data-action="fit"]').addEventListener("click", fit);
+  // Matching runs over every node: on a big trace, wait for a pause in the typing.
+  let searchTimer = null;
   search.addEventListener("input", () => {
-    state.query = search.value;
-    matchCursor = -1;
-    decorate();
+    clearTimeout(searchTimer);
+    const apply = () => {
+      state.query = search.value;
+      matchCursor = -1;
+      decorate();
+    };
+    if (nodes.length > 5000) searchTimer = setTimeout(apply, 250);
+    else apply();
   });
   let matchCursor = -1;
   search.addEventListener("keydown", (ev) => {
@@ -490,6 +555,9 @@ export function mount(el, model, options = {}) {
     ev.preventDefault();
   });
   root.addEventListener("keydown", (ev) => {
+    // Keys typed in the widget stay in it: JupyterLab's single-key notebook commands (a, b, x, m, d d ...) would
+    // otherwise act on the cell while the graph, a button or the slider has focus. Shift+Enter, Ctrl+S ... pass.
+    if (ev.key && ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey && !ev.altKey) ev.stopPropagation();
     const tag = ev.target && ev.target.tagName;
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
     if (ev.key === "ArrowRight") setStep(state.step + 1);
@@ -539,6 +607,7 @@ export function mount(el, model, options = {}) {
     state,
     destroy() {
       generation++;
+      if (resizeObserver) resizeObserver.disconnect();
       onUp();
       root.remove();
     },
