@@ -128,6 +128,9 @@ class BrowserPage:
     def screenshot(self, label: str) -> Path:
         self.shots += 1
         path = artifacts_dir() / f"{self.name}-{self.shots:02d}-{label}.png"
+        widget = self.page.locator("div.gradviz").first
+        if widget.count():  # in JupyterLab the widget sits below its cell's code: show it, not the code
+            widget.scroll_into_view_if_needed(timeout=5_000)
         self.page.screenshot(path=str(path), full_page=False)
         return path
 
