@@ -9,6 +9,7 @@ import warnings
 
 import numpy as onp
 import pytest
+from source_lines import code_lines, nodes_of
 
 import gradviz
 import gradviz.numpy as np
@@ -19,17 +20,7 @@ from gradviz import detect_anomaly, grad
 from gradviz.debug import GradientCheckError, check_grads, check_trace, check_vjps
 from gradviz.extend import defjvp, defvjp, defvjp_argnums, primitive
 
-SOURCE = open(__file__).read().splitlines()
-
-
-def line_of(code: str) -> int:
-    lines = [i + 1 for i, text in enumerate(SOURCE) if text.strip() == code]
-    assert len(lines) == 1, code
-    return lines[0]
-
-
-def nodes_of(trace, name):
-    return {node.id for node in trace.nodes if node.primitive and node.primitive.rsplit(".", 1)[-1] == name}
+line_of = code_lines(__file__)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as onp
 import pytest
+from source_lines import code_lines, nodes_of
 
 import gradviz
 import gradviz.numpy as np
@@ -12,18 +13,7 @@ from gradviz.debug import GradientCheckError, check_grads, check_trace, check_vj
 from gradviz.debug.check import RTOL, check_recipe
 from gradviz.extend import defjvp, defvjp, defvjp_argnums, primitive
 
-SOURCE = open(__file__).read().splitlines()
-
-
-def line_of(code: str) -> int:
-    """The line number of ``code`` in this file (it must occur once)."""
-    lines = [i + 1 for i, text in enumerate(SOURCE) if text.strip() == code]
-    assert len(lines) == 1, code
-    return lines[0]
-
-
-def nodes_of(trace, name):
-    return {node.id for node in trace.nodes if node.primitive and node.primitive.rsplit(".", 1)[-1] == name}
+line_of = code_lines(__file__)
 
 
 def assert_names_exactly(report, name, code):

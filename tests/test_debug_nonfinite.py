@@ -7,6 +7,7 @@ import warnings
 
 import numpy as onp
 import pytest
+from source_lines import code_lines
 
 import gradviz
 import gradviz.numpy as np
@@ -15,13 +16,7 @@ from gradviz.core import backward
 from gradviz.core.backward import VJPNode
 from gradviz.extend import defvjp, primitive
 
-SOURCE = open(__file__).read().splitlines()
-
-
-def line_of(code: str) -> int:
-    lines = [i + 1 for i, text in enumerate(SOURCE) if text.strip() == code]
-    assert len(lines) == 1, code
-    return lines[0]
+line_of = code_lines(__file__)
 
 
 @pytest.fixture(autouse=True)

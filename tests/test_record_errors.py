@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as onp
 import pytest
+from source_lines import marker_lines
 
 import gradviz
 import gradviz.numpy as np
@@ -12,13 +13,7 @@ from gradviz import grad
 from gradviz.extend import defvjp, primitive
 
 HERE = Path(__file__).resolve()
-SOURCE = HERE.read_text().splitlines()
-
-
-def line_of(marker: str) -> int:
-    hits = [i + 1 for i, text in enumerate(SOURCE) if text.rstrip().endswith(f"# {marker}")]
-    assert len(hits) == 1, f"marker {marker!r} found on lines {hits}"
-    return hits[0]
+line_of = marker_lines(HERE)
 
 
 class RuleBroke(Exception):

@@ -8,20 +8,15 @@ from pathlib import Path
 
 import numpy as onp
 import pytest
+from source_lines import marker_lines
 
 import gradviz
 import gradviz.numpy as np
 from gradviz import Trace, grad
 
 HERE = Path(__file__).resolve()
-SOURCE = HERE.read_text().splitlines()
+line_of = marker_lines(HERE)
 SCHEMA_DOC = HERE.parent.parent / "docs" / "trace-schema.md"
-
-
-def line_of(marker: str) -> int:
-    hits = [i + 1 for i, text in enumerate(SOURCE) if text.rstrip().endswith(f"# {marker}")]
-    assert len(hits) == 1, f"marker {marker!r} found on lines {hits}"
-    return hits[0]
 
 
 # --- the programs

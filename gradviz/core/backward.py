@@ -142,15 +142,20 @@ def toposort(end_node: Node) -> list[Node]:
     A node is always made after its parents, so within one trace the node ids are a topological order; the
     reachable nodes sorted by decreasing id are the order the backward pass needs.
     """
-    seen = {end_node}
-    stack = [end_node]
+    return sorted(ancestors([end_node]), key=_node_id, reverse=True)
+
+
+def ancestors(nodes: list[Node]) -> set[Node]:
+    """``nodes`` and every node they depend on, found without recursion."""
+    seen = set(nodes)
+    stack = list(seen)
     add, push, pop = seen.add, stack.append, stack.pop
     while stack:
         for parent in pop().parents:
             if parent not in seen:
                 add(parent)
                 push(parent)
-    return sorted(seen, key=_node_id, reverse=True)
+    return seen
 
 
 _node_id = attrgetter("id")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from ..core.backward import pull_back, trace_reverse
+from ..core.backward import ancestors, pull_back, trace_reverse
 from ..core.differential_operators import check_input, check_real_scalar
 from ..core.gcpause import gc_paused
 from ..core.tracer import box_types, getval
@@ -310,7 +310,7 @@ def promote_to_oldest() -> None:
 
 def _build_records(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecord]]:
     outputs = set(recorder.outputs)
-    on_path = _reachable(recorder.outputs)
+    on_path = ancestors(recorder.outputs)
     keep = recorder.keep_values
     tapped = recorder.tapped
     sites: dict[tuple, tuple[Site, str | None]] = {}
@@ -421,14 +421,3 @@ def _build_records(recorder: Recorder) -> tuple[list[NodeRecord], list[StepRecor
 _record_id = attrgetter("id")
 
 
-def _reachable(outputs: list) -> set:
-    """The nodes the outputs depend on (themselves included)."""
-    seen = set(outputs)
-    stack = list(seen)
-    add, push, pop = seen.add, stack.append, stack.pop
-    while stack:
-        for parent in pop().parents:
-            if parent not in seen:
-                add(parent)
-                push(parent)
-    return seen

@@ -405,14 +405,8 @@ class _Builder:
         for node in nodes:
             node_id = node.id
             summary = node.value
-            head = summary.head
-            x = head[0] if len(head) == 1 else None
-            if (type(x) is float and x - x == 0 and summary.min is x and summary.max is x and summary.mean is x
-                    and summary.dtype == "float64" and not summary.shape and summary.norm == abs(x)
-                    and summary.kind == "array"):
-                values.append(x)  # _summary_wire's bare number, written out
-            else:
-                values.append(_summary_wire(summary, types))
+            x = _bare_scalar(summary)
+            values.append(_summary_wire(summary, types) if x is None else x)
             args = node.args
             if len(args) == 1 and not node.kwargs and "node" in args[0]:  # the common case, written out
                 parent_col += (0, args[0]["node"])
@@ -514,14 +508,8 @@ class _Builder:
             for x in step.sent:
                 summary = x.value
                 refs[id(summary)] = first_sent + len(sent_values)
-                head = summary.head
-                y = head[0] if len(head) == 1 else None
-                if (type(y) is float and y - y == 0 and summary.min is y and summary.max is y and summary.mean is y
-                        and summary.dtype == "float64" and not summary.shape and summary.norm == abs(y)
-                        and summary.kind == "array"):
-                    sent_values.append(y)  # _summary_wire's bare number, written out
-                else:
-                    sent_values.append(_summary_wire(summary, types))
+                y = _bare_scalar(summary)
+                sent_values.append(_summary_wire(summary, types) if y is None else y)
                 sent_col += (x.argnum, x.parent)
         values += sent_values
         values += others
@@ -642,6 +630,17 @@ def _fold_once(elements: list) -> list:
         return elements  # nothing folded
     out.extend(elements[start:])
     return out
+
+
+def _bare_scalar(summary: Summary) -> float | None:
+    """The number itself when ``summary`` is of a finite float64 scalar (the wire form writes it bare), else None."""
+    head = summary.head
+    x = head[0] if len(head) == 1 else None
+    if (type(x) is float and x - x == 0 and summary.min is x and summary.max is x and summary.mean is x
+            and summary.dtype == "float64" and not summary.shape and summary.norm == abs(x)
+            and summary.kind == "array"):
+        return x
+    return None
 
 
 def _certainly_repeats(body: list) -> bool:
