@@ -3,8 +3,6 @@ from a trace's record and by the raising mode (gradviz.detect_anomaly), forward 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as onp
 import pytest
 from source_lines import code_lines
@@ -19,11 +17,7 @@ from gradviz.extend import defvjp, primitive
 line_of = code_lines(__file__)
 
 
-@pytest.fixture(autouse=True)
-def quiet():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NaN and Inf are what these tests make
 
 
 # --- the catalogue: (function, argument, direction, primitive, the line that made it)
