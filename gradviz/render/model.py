@@ -120,18 +120,10 @@ def summary_json(summary: Summary, types: dict | None = None) -> dict:
                 out["head"] = list(summary.head)
             return out
     out: dict = {"type": kind}
-    x = summary.min
-    if x is not None:
-        out["min"] = x if type(x) is float and x - x == 0 else number_json(x)
-    x = summary.max
-    if x is not None:
-        out["max"] = x if type(x) is float and x - x == 0 else number_json(x)
-    x = summary.mean
-    if x is not None:
-        out["mean"] = x if type(x) is float and x - x == 0 else number_json(x)
-    x = summary.norm
-    if x is not None:
-        out["norm"] = x if type(x) is float and x - x == 0 else number_json(x)
+    for name in ("min", "max", "mean", "norm"):
+        x = getattr(summary, name)
+        if x is not None:
+            out[name] = x if type(x) is float and x - x == 0 else number_json(x)
     if summary.nan:
         out["nan"] = summary.nan
     if summary.inf:
@@ -405,8 +397,7 @@ class _Builder:
         for node in nodes:
             node_id = node.id
             summary = node.value
-            x = _bare_scalar(summary)
-            values.append(_summary_wire(summary, types) if x is None else x)
+            values.append(_summary_wire(summary, types))
             args = node.args
             if len(args) == 1 and not node.kwargs and "node" in args[0]:  # the common case, written out
                 parent_col += (0, args[0]["node"])
@@ -508,8 +499,7 @@ class _Builder:
             for x in step.sent:
                 summary = x.value
                 refs[id(summary)] = first_sent + len(sent_values)
-                y = _bare_scalar(summary)
-                sent_values.append(_summary_wire(summary, types) if y is None else y)
+                sent_values.append(_summary_wire(summary, types))
                 sent_col += (x.argnum, x.parent)
         values += sent_values
         values += others
@@ -542,15 +532,16 @@ _KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
 
 
 def _summary_wire(summary: Summary, types: dict) -> Any:
-    """A summary in the wire form: a finite float64 scalar as the bare number, anything else as <summary>."""
-    if summary.kind == "array" and summary.dtype == "float64" and not summary.shape and summary.items is None:
-        head = summary.head
-        if len(head) == 1:
-            x = head[0]
-            if type(x) is float and x - x == 0 and summary.norm == abs(x) and not summary.nan and not summary.inf:
-                low, high, mean = summary.min, summary.max, summary.mean
-                if (low is x and high is x and mean is x) or (x != 0 and low == x and high == x and mean == x):
-                    return x  # (a zero only when it is one object: -0.0 == 0.0 but they print differently)
+    """A summary in the wire form: a finite float64 scalar as the bare number, anything else as <summary>.
+
+    Called once per node and per step: the scalar test is written out here rather than in a helper."""
+    head = summary.head
+    if len(head) == 1 and summary.kind == "array" and summary.dtype == "float64" and not summary.shape:
+        x = head[0]
+        if type(x) is float and x - x == 0 and summary.norm == abs(x) and not summary.nan and not summary.inf:
+            low, high, mean = summary.min, summary.max, summary.mean
+            if (low is x and high is x and mean is x) or (x != 0 and low == x and high == x and mean == x):
+                return x  # (a zero only when it is one object: -0.0 == 0.0 but they print differently)
     return summary_json(summary, types)
 
 
@@ -630,17 +621,6 @@ def _fold_once(elements: list) -> list:
         return elements  # nothing folded
     out.extend(elements[start:])
     return out
-
-
-def _bare_scalar(summary: Summary) -> float | None:
-    """The number itself when ``summary`` is of a finite float64 scalar (the wire form writes it bare), else None."""
-    head = summary.head
-    x = head[0] if len(head) == 1 else None
-    if (type(x) is float and x - x == 0 and summary.min is x and summary.max is x and summary.mean is x
-            and summary.dtype == "float64" and not summary.shape and summary.norm == abs(x)
-            and summary.kind == "array"):
-        return x
-    return None
 
 
 def _certainly_repeats(body: list) -> bool:
