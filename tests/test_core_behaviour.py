@@ -194,3 +194,37 @@ def test_no_warning_when_output_depends_on_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert grad(lambda a: a * 0.0)(1.0) == 0.0  # zero, but it depends on the input
+
+
+def test_one_recipe_through_the_vjp_and_jvp_dispatch():
+    """apply_vjp / apply_jvp (what the debugger's per-node check calls) give a primitive's rules at one recipe."""
+    from gradviz.core.backward import apply_vjp, vjp_is_zero
+    from gradviz.core.forward import apply_jvp
+    from gradviz.extend import defvjp, primitive
+
+    x, g = onp.array([0.3, -1.2]), onp.array([2.0, 0.5])
+    assert onp.allclose(apply_vjp(np.sin, 0, onp.sin(x), [x], {}, g), g * onp.cos(x))
+    assert onp.allclose(apply_jvp(np.sin, 0, onp.sin(x), [x], {}, g), g * onp.cos(x))
+    y = onp.array([4.0, 5.0])
+    assert onp.allclose(apply_vjp(np.multiply, 1, x * y, [x, y], {}, g), g * x)
+
+    @primitive
+    def scale(a, b):
+        return a * b
+
+    defvjp(scale, lambda ans, a, b: lambda g: g * b, None)
+    assert vjp_is_zero(scale, 1) and not vjp_is_zero(scale, 0) and not vjp_is_zero(np.sin, 0)
+    assert apply_vjp(scale, 1, x * y, [x, y], {}, g) is None
+
+
+def test_ancestors_are_every_node_an_output_depends_on():
+    from gradviz.core.backward import ancestors, trace_reverse
+
+    def f(x):
+        unused = np.cos(x)  # noqa: F841 (not an ancestor of the output)
+        return np.sum(np.sin(x) * x)
+
+    start, _, end = trace_reverse(f, onp.ones(2))
+    found = ancestors([end])
+    assert start in found and end in found
+    assert sorted(node.fun.__name__ for node in found if node.fun is not None) == ["multiply", "sin", "sum"]
